@@ -1,0 +1,21 @@
+"""Base errors of the booking domain; entry points map each `code` to an HTTP status."""
+
+
+class DomainError(Exception):
+    code: str = "domain_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationError(DomainError):
+    code = "validation_error"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class IdempotencyConflict(DomainError):
+    code = "idempotency_conflict"

@@ -1,0 +1,99 @@
+"""Booking context of the monolith: storing and reading bookings and their idempotency keys."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from apps.booking.lifecycle import Booking, BookingStatus, RejectionReason
+
+_COLUMNS = (
+    "booking_id, customer_id, hotel_id, room_type_id, check_in, nights, units, amount_cents, "
+    "status, reason, created_at, updated_at"
+)
+
+
+def _from_row(row: asyncpg.Record) -> Booking:
+    return Booking(
+        booking_id=row["booking_id"],
+        customer_id=row["customer_id"],
+        hotel_id=row["hotel_id"],
+        room_type_id=row["room_type_id"],
+        check_in=row["check_in"],
+        nights=row["nights"],
+        units=row["units"],
+        amount_cents=row["amount_cents"],
+        status=BookingStatus(row["status"]),
+        reason=RejectionReason(row["reason"]) if row["reason"] else None,
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+async def insert(conn: asyncpg.Connection, b: Booking) -> None:
+    await conn.execute(
+        f"INSERT INTO bookings ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
+        b.booking_id, b.customer_id, b.hotel_id, b.room_type_id, b.check_in, b.nights, b.units,
+        b.amount_cents, b.status.value, b.reason.value if b.reason else None, b.created_at,
+        b.updated_at,
+    )
+
+
+async def get(conn: asyncpg.Connection, booking_id: str, *, for_update: bool = False) -> Booking | None:
+    lock = " FOR UPDATE" if for_update else ""
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM bookings WHERE booking_id = $1{lock}",
+                              booking_id)
+    return _from_row(row) if row else None
+
+
+async def transition(conn: asyncpg.Connection, before: Booking, after: Booking) -> bool:
+    """Persist `after` only if the stored booking is still in `before`'s status.
+
+    The request path and the recovery loop may race to finish the same pending booking; the
+    conditional update lets exactly one of them apply the outcome and its side effects.
+    """
+    status = await conn.execute(
+        "UPDATE bookings SET status = $2, reason = $3, updated_at = $4 "
+        "WHERE booking_id = $1 AND status = $5",
+        after.booking_id, after.status.value, after.reason.value if after.reason else None,
+        after.updated_at, before.status.value,
+    )
+    return status.endswith(" 1")
+
+
+async def for_customer(conn: asyncpg.Connection, customer_id: str) -> list[Booking]:
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM bookings WHERE customer_id = $1 "
+        "ORDER BY created_at DESC, booking_id DESC",
+        customer_id,
+    )
+    return [_from_row(r) for r in rows]
+
+
+async def pending(conn: asyncpg.Connection, older_than_s: float, limit: int = 100) -> list[Booking]:
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM bookings WHERE status = 'pending' "
+        "AND created_at < now() - make_interval(secs => $1) ORDER BY created_at LIMIT $2",
+        older_than_s, limit,
+    )
+    return [_from_row(r) for r in rows]
+
+
+async def claim_idempotency_key(
+    conn: asyncpg.Connection, key: str, fingerprint: str, booking_id: str
+) -> tuple[str, str] | None:
+    """Claim `key` for `booking_id`; if another request holds it, its (fingerprint, booking id).
+
+    ON CONFLICT waits for a concurrent claim of the same key to commit, so two racing requests
+    can never both create a booking.
+    """
+    claimed = await conn.fetchval(
+        "INSERT INTO idempotency_keys (key, fingerprint, booking_id) VALUES ($1, $2, $3) "
+        "ON CONFLICT (key) DO NOTHING RETURNING booking_id",
+        key, fingerprint, booking_id,
+    )
+    if claimed is not None:
+        return None
+    row = await conn.fetchrow(
+        "SELECT fingerprint, booking_id FROM idempotency_keys WHERE key = $1", key
+    )
+    return (row["fingerprint"], row["booking_id"])

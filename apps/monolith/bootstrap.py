@@ -1,0 +1,47 @@
+"""Builds the monolith: pool, catalog, payment client, service and routes, at start, never at import."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import asyncpg
+from starlette.applications import Starlette
+
+from apps.monolith.catalog import load_catalog
+from apps.monolith.config import Settings
+from apps.monolith.http import EXCEPTION_HANDLERS, ROUTES
+from apps.monolith.process import die_with_parent
+from apps.monolith.service import BookingService
+from apps.payment_provider.client import PaymentClient
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        die_with_parent()
+        pool = await asyncpg.create_pool(settings.dsn, min_size=settings.pool_min,
+                                         max_size=settings.pool_max)
+        try:
+            async with pool.acquire() as conn:
+                catalog = await load_catalog(conn)
+            async with PaymentClient(settings.payment_url,
+                                     timeout=settings.payment_timeout_s) as provider:
+                service = BookingService(pool, catalog, provider)
+                app.state.service = service
+                recovery = asyncio.create_task(
+                    service.run_recovery(settings.recovery_interval_s, settings.recovery_grace_s)
+                )
+                try:
+                    yield
+                finally:
+                    recovery.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await recovery
+        finally:
+            await pool.close()
+
+    return Starlette(routes=ROUTES, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)

@@ -1,0 +1,5 @@
+"""`python -m harness` is `archbench`."""
+
+from harness.cli import main
+
+main()

@@ -1,0 +1,214 @@
+"""Start, watch and stop the processes of one deployment.
+
+Every process the harness starts goes through a `Supervisor`: it gets its own session (so a Ctrl-C
+in the terminal reaches only the parent, which then stops the children in order), a parent-death
+signal (so even a SIGKILLed parent leaves no orphan), a log file in the deployment folder, and a
+health check with a deadline. `stop_all` stops them in reverse start order: polite signal, wait,
+then SIGKILL. Only processes this supervisor started are ever signalled, by their pid.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.errors import HarnessError
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(sig: int) -> Callable[[], None]:
+    def set_parent_death_signal() -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
+
+    return set_parent_death_signal
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port the kernel reports free on `host` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def ensure_port_free(port: int, host: str = "127.0.0.1") -> int:
+    """Fail with a one-line error if `port` on `host` is already taken."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise HarnessError(
+                f"port {port} on {host} is already in use: choose another with --port, "
+                "or stop what is listening there"
+            ) from exc
+    return port
+
+
+HealthCheck = Callable[[], bool]
+
+
+@dataclass
+class ManagedProcess:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+    stop_signal: int = signal.SIGTERM
+    ports: tuple[int, ...] = ()
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def running(self) -> bool:
+        return self.popen.poll() is None
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass
+class Supervisor:
+    """Owns every child process of one deployment."""
+
+    root: Path
+    processes: list[ManagedProcess] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / "logs").mkdir(exist_ok=True)
+
+    def start(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        health: HealthCheck | None = None,
+        timeout: float = 30.0,
+        stop_signal: int = signal.SIGTERM,
+        user: str | None = None,
+        ports: tuple[int, ...] = (),
+    ) -> ManagedProcess:
+        """Start `argv` and wait until `health` passes (or the deadline, or the process dies)."""
+        if any(p.name == name for p in self.processes):
+            raise HarnessError(f"a process named {name!r} is already running in this deployment")
+        log_path = self.root / "logs" / f"{name}.log"
+        full_env = {**os.environ, **(env or {})}
+        with open(log_path, "ab") as log:
+            try:
+                popen = subprocess.Popen(
+                    list(argv),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=full_env,
+                    cwd=cwd,
+                    start_new_session=True,
+                    preexec_fn=_die_with_parent(stop_signal),
+                    user=user,
+                )
+            except FileNotFoundError as exc:
+                raise HarnessError(f"cannot start {name}: {argv[0]} not found") from exc
+        proc = ManagedProcess(name, popen, log_path, stop_signal, ports)
+        self.processes.append(proc)
+        if health is not None:
+            self.wait_healthy(proc, health, timeout)
+        return proc
+
+    def wait_healthy(self, proc: ManagedProcess, health: HealthCheck, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        delay = 0.02
+        while True:
+            if not proc.running():
+                raise HarnessError(
+                    f"{proc.name} exited with code {proc.popen.returncode} before it was healthy; "
+                    f"log {proc.log_path}:\n{proc.log_tail()}"
+                )
+            with contextlib.suppress(Exception):
+                if health():
+                    return
+            if time.monotonic() > deadline:
+                raise HarnessError(
+                    f"{proc.name} was not healthy within {timeout:.0f} s; "
+                    f"log {proc.log_path}:\n{proc.log_tail()}"
+                )
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.25)
+
+    def get(self, name: str) -> ManagedProcess:
+        for proc in self.processes:
+            if proc.name == name:
+                return proc
+        raise KeyError(name)
+
+    def stop(self, name: str, timeout: float = 10.0) -> None:
+        proc = self.get(name)
+        _stop(proc, timeout)
+        self.processes.remove(proc)
+
+    def stop_all(self, timeout: float = 10.0) -> None:
+        """Stop every process, newest first, within about `timeout` seconds in total."""
+        with _signals_blocked():
+            deadline = time.monotonic() + timeout
+            while self.processes:
+                proc = self.processes.pop()
+                _stop(proc, max(0.5, deadline - time.monotonic()))
+
+    def __enter__(self) -> Supervisor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop_all()
+
+
+def _stop(proc: ManagedProcess, timeout: float) -> None:
+    if proc.running():
+        with contextlib.suppress(ProcessLookupError):
+            proc.popen.send_signal(proc.stop_signal)
+        try:
+            proc.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                proc.popen.kill()
+            proc.popen.wait(5)
+    else:
+        proc.popen.wait()
+
+
+@contextlib.contextmanager
+def _signals_blocked() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM while tearing down, so a second Ctrl-C cannot strand a child."""
+    blocked = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C in the main thread, so `finally` blocks tear everything down."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,73 @@
+"""Start `archbench up` in a subprocess for tests, and prove it leaves nothing behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class RunningUp:
+    architecture: str
+    base_url: str
+    process: subprocess.Popen[str]
+    workdir: Path
+
+    def descendants(self) -> list[psutil.Process]:
+        try:
+            return psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 20.0) -> tuple[int, list[int]]:
+        """Signal the parent alone; returns its exit code and the pids of children still alive."""
+        children = self.descendants()
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            code = -1
+        _, alive = psutil.wait_procs(children, timeout=5)
+        survivors = [p.pid for p in alive]
+        for proc in alive:  # never leave them to the next test, but report them
+            proc.kill()
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        return code, survivors
+
+
+def start_up(architecture: str, workdir: Path, *extra: str, deadline_s: float = 120.0) -> RunningUp:
+    """Run `archbench up` and wait for the base URL it prints on stdout."""
+    argv = [sys.executable, "-m", "harness", "up", architecture, "--workdir", str(workdir), *extra]
+    with open(workdir.parent / "up.stderr", "w") as stderr:
+        process = subprocess.Popen(
+            argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True,
+            env={**os.environ, "COLUMNS": "200"},
+        )
+    assert process.stdout is not None
+    os.set_blocking(process.stdout.fileno(), False)
+    end = time.monotonic() + deadline_s
+    buffer = ""
+    while time.monotonic() < end:
+        chunk = process.stdout.readline()
+        buffer += chunk or ""
+        if buffer.endswith("\n"):
+            return RunningUp(architecture, buffer.strip(), process, workdir)
+        if process.poll() is not None:
+            err = (workdir.parent / "up.stderr").read_text()
+            raise AssertionError(f"archbench up exited {process.returncode}:\n{err}")
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    process.wait(20)
+    raise AssertionError(f"archbench up printed no base URL within {deadline_s} s")

@@ -1,0 +1,33 @@
+"""The e2e fixtures: one deployment per architecture for the whole session, through its gateway."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.deployments import RunningUp, start_up
+
+ARCHITECTURES = ["monolith"]
+SMALL = Path(__file__).with_name("small.yaml")
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="session", params=ARCHITECTURES)
+def deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+               ) -> Iterator[RunningUp]:
+    folder = tmp_path_factory.mktemp(f"up-{request.param}")
+    running = start_up(request.param, folder / "deployment", "--scenario", str(SMALL))
+    yield running
+    code, survivors = running.stop()
+    assert survivors == [], f"processes survived archbench up: {survivors}"
+    assert code == 0
+
+
+@pytest.fixture(scope="session")
+def api(deployment: RunningUp) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=deployment.base_url, timeout=10) as client:
+        yield client

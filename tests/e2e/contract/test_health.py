@@ -1,0 +1,19 @@
+"""GET /health: the gateway answers and says which architecture serves it."""
+
+import httpx
+import pytest
+
+from tests.e2e.contract.helpers import Deployment
+
+pytestmark = pytest.mark.e2e
+
+
+def test_health_is_ok_and_names_the_architecture_behind_the_gateway(
+    api: httpx.Client, deployment: Deployment
+) -> None:
+    response = api.get("/health")
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["architecture"] == deployment.architecture
