@@ -99,13 +99,16 @@ async def availability(conn: asyncpg.Connection, catalog: Catalog, query: CheckA
     hotel = catalog.hotel(query.hotel_id)
     assert hotel is not None  # the query was parsed against the catalog
     room_type_ids = [r.room_type_id for r in hotel.room_types]
+    # Per-night rows, minimum taken here: at most 14 nights x a few room types, and measured
+    # cheaper for the server than GROUP BY (which sorts) on this hot read.
     rows = await conn.fetch(
-        "SELECT room_type_id, min(capacity - held) AS available FROM inventory "
-        "WHERE room_type_id = ANY($1::text[]) AND night >= $2 AND night < $3 "
-        "GROUP BY room_type_id",
+        "SELECT room_type_id, capacity - held AS available FROM inventory "
+        "WHERE room_type_id = ANY($1::text[]) AND night >= $2 AND night < $3",
         room_type_ids, query.check_in, _end(query.check_in, query.nights),
     )
-    available = {r["room_type_id"]: r["available"] for r in rows}
+    available: dict[str, int] = {}
+    for room_type_id, units in rows:
+        available[room_type_id] = min(units, available.get(room_type_id, units))
     return {
         "hotel_id": hotel.hotel_id,
         "check_in": query.check_in.isoformat(),
