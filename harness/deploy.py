@@ -78,7 +78,7 @@ def deployed(
         started = time.monotonic()
         step("starting PostgreSQL" if dsn is None else "connecting to PostgreSQL")
         server = start_embedded(supervisor) if dsn is None else existing(dsn)
-        name = "monolith" if server.embedded else f"archbench_{root.name[-6:]}_monolith"
+        name = "monolith" if server.embedded else f"archbench_{secrets.token_hex(4)}_monolith"
         step("creating database and loading the dataset")
         monolith_dsn = server.create_database(name)
         created.append(name)

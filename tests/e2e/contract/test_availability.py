@@ -6,7 +6,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from tests.e2e.contract.helpers import (
+from .helpers import (
     HORIZON_START,
     UNTOUCHED_CHECK_IN,
     UNTOUCHED_NIGHTS,

@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.contract.helpers import (
+from .helpers import (
     assert_booking_matches,
     assert_error,
     assert_stays,

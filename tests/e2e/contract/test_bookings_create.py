@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from tests.e2e.contract.helpers import (
+from .helpers import (
     DECLINED_CARD,
     assert_booking_matches,
     available_units,

@@ -5,7 +5,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from tests.e2e.contract.helpers import (
+from .helpers import (
     assert_booking_matches,
     assert_booking_shape,
     assert_error,

@@ -5,7 +5,7 @@ from datetime import datetime
 import httpx
 import pytest
 
-from tests.e2e.contract.helpers import (
+from .helpers import (
     book_and_wait,
     booking_ids,
     customer_bookings,

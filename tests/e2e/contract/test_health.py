@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from tests.e2e.contract.helpers import Deployment
+from .helpers import Deployment
 
 pytestmark = pytest.mark.e2e
 

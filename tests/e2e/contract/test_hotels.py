@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.contract.helpers import assert_error, list_hotels
+from .helpers import assert_error, list_hotels
 
 pytestmark = pytest.mark.e2e
 
