@@ -17,6 +17,8 @@ import asyncpg
 import httpx
 import pytest
 
+from harness.nats import NatsServer
+from harness.nats import start_embedded as start_nats
 from harness.postgres import PostgresServer, start_embedded
 from harness.supervisor import ManagedProcess, Supervisor, free_port
 
@@ -29,6 +31,13 @@ DATASET = {"hotels": 2, "room_types_per_hotel": 2, "units_per_room_type": 3,
 def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
     with Supervisor(tmp_path_factory.mktemp("pg")) as supervisor:
         yield start_embedded(supervisor)
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
+    """A fresh JetStream server per test: streams and consumers never leak between tests."""
+    with Supervisor(tmp_path / "nats-server") as supervisor:
+        yield start_nats(supervisor)
 
 
 def _http_ok(url: str) -> Callable[[], bool]:

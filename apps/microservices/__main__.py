@@ -1,0 +1,76 @@
+"""`python -m apps.microservices SERVICE init|serve|replay`: one entry point for every service.
+
+The service's module is imported by name at run time, so this launcher depends on no service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import uvicorn
+
+from apps.booking.dataset import DatasetSpec
+from apps.booking.errors import DomainError
+from apps.microservices.common.reference import DatasetMismatch
+from apps.microservices.common.runtime import initialise
+
+SERVICES = ("booking", "inventory", "payment", "notification", "query")
+
+
+def manifest_path(service: str) -> Path:
+    return Path(__file__).resolve().parent / service / "manifest.toml"
+
+
+def _dataset(text: str) -> DatasetSpec:
+    raw = json.loads(text)
+    if "start_date" in raw:
+        raw["start_date"] = date.fromisoformat(raw["start_date"])
+    return DatasetSpec(**raw)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m apps.microservices")
+    parser.add_argument("service", choices=SERVICES)
+    sub = parser.add_subparsers(dest="command", required=True)
+    init = sub.add_parser("init", help="create the service's tables, load its reference data")
+    init.add_argument("--dsn", required=True)
+    init.add_argument("--dataset", default="{}", help="DatasetSpec fields as JSON")
+    serve = sub.add_parser("serve", help="run the service (ARCHBENCH_DSN, ARCHBENCH_NATS_URL, ...)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, required=True)
+    replay = sub.add_parser("replay", help="rebuild state from the JetStream log and compare")
+    replay.add_argument("--dsn", required=True)
+    replay.add_argument("--nats", required=True)
+    args = parser.parse_args(argv)
+    module = importlib.import_module(f"apps.microservices.{args.service}.service")
+
+    if args.command == "init":
+        try:
+            asyncio.run(initialise(module.DEFINITION, args.dsn, _dataset(args.dataset)))
+        except (DomainError, DatasetMismatch, TypeError, ValueError) as exc:
+            print(f"{args.service} init: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    if args.command == "replay":
+        if not hasattr(module, "replay"):
+            print(f"{args.service} has no state rebuilt from the log", file=sys.stderr)
+            return 2
+        report = asyncio.run(module.replay(args.dsn, args.nats))
+        print(json.dumps(report))
+        return 0 if report.get("differences", 0) == 0 else 1
+    uvicorn.run(
+        f"apps.microservices.{args.service}.service:create", factory=True, host=args.host,
+        port=args.port, workers=1, loop="uvloop", http="httptools", access_log=False,
+        log_level="warning", timeout_graceful_shutdown=5,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

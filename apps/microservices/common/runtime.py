@@ -1,0 +1,154 @@
+"""What every service process is made of: settings, pool, NATS, outbox relay, consumers, HTTP.
+
+A service declares a `ServiceDefinition`; `create_app` turns it into a Starlette app whose
+lifespan starts everything at start-up (never at import) and stops it at shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.routing import BaseRoute, Route
+
+from apps.booking.catalog import Catalog
+from apps.booking.dataset import DatasetSpec
+from apps.microservices.common import bus, reference, storage
+from apps.microservices.common.consumer import ConsumerLoop, Subscription
+from apps.microservices.common.http import EXCEPTION_HANDLERS, JSON
+from apps.microservices.common.process import die_with_parent
+from apps.microservices.common.relay import OutboxRelay
+
+
+@dataclass(frozen=True)
+class Settings:
+    dsn: str
+    nats_url: str
+    payment_url: str = ""
+    pool_min: int = 2
+    pool_max: int = 10
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        missing = [k for k in ("ARCHBENCH_DSN", "ARCHBENCH_NATS_URL") if not env.get(k)]
+        if missing:
+            raise SystemExit(f"service: set {', '.join(missing)}")
+        return cls(
+            dsn=env["ARCHBENCH_DSN"], nats_url=env["ARCHBENCH_NATS_URL"],
+            payment_url=env.get("ARCHBENCH_PAYMENT_URL", ""),
+            pool_min=int(env.get("ARCHBENCH_POOL_MIN", cls.pool_min)),
+            pool_max=int(env.get("ARCHBENCH_POOL_MAX", cls.pool_max)),
+        )
+
+
+@dataclass
+class Runtime:
+    """The live parts of one service process, handed to its handlers and routes."""
+
+    name: str
+    settings: Settings
+    pool: asyncpg.Pool
+    nc: Client
+    js: JetStreamContext
+    relay: OutboxRelay | None
+    catalog: Catalog | None
+    state: dict[str, Any] = field(default_factory=dict)
+    consumers: list[ConsumerLoop] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str
+    ddl: str
+    produces: bool
+    consumes_from: tuple[str, ...] = ()
+    needs_reference_data: bool = False
+    routes: Callable[[], list[BaseRoute]] = list
+    subscriptions: Callable[[Runtime], list[Subscription]] = lambda runtime: []
+    on_start: Callable[[Runtime], Awaitable[None]] | None = None
+    on_stop: Callable[[Runtime], Awaitable[None]] | None = None
+    on_init: Callable[[asyncpg.Connection, DatasetSpec], Awaitable[None]] | None = None
+
+
+async def initialise(definition: ServiceDefinition, dsn: str, spec: DatasetSpec) -> None:
+    """Create the service's tables and load what it needs of the dataset (idempotent)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction():
+            await conn.execute(storage.DDL)
+            await conn.execute(definition.ddl)
+            if definition.needs_reference_data:
+                await reference.seed(conn, spec)
+            if definition.on_init is not None:
+                await definition.on_init(conn, spec)
+    finally:
+        await conn.close()
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """No reset query on release: services never change session state (one round trip saved)."""
+
+
+def runtime_of(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+def create_app(definition: ServiceDefinition) -> Starlette:
+    settings = Settings.from_env()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        die_with_parent()
+        pool = await asyncpg.create_pool(settings.dsn, min_size=settings.pool_min,
+                                         max_size=settings.pool_max, reset=_keep_session)
+        nc, js = await bus.connect(settings.nats_url, definition.name)
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            for producer in {*definition.consumes_from, *([definition.name]
+                                                          if definition.produces else [])}:
+                await bus.ensure_stream(js, producer)
+            catalog = None
+            if definition.needs_reference_data:
+                async with pool.acquire() as conn:
+                    catalog = await reference.load(conn)
+            relay = OutboxRelay(pool, js) if definition.produces else None
+            runtime = Runtime(definition.name, settings, pool, nc, js, relay, catalog)
+            app.state.runtime = runtime
+            if definition.on_start is not None:
+                await definition.on_start(runtime)
+            if relay is not None:
+                tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+            for subscription in definition.subscriptions(runtime):
+                loop = ConsumerLoop(definition.name, subscription, pool, js, relay)
+                runtime.consumers.append(loop)
+                tasks.append(asyncio.create_task(loop.run(), name=loop.consumer))
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            if definition.on_stop is not None and hasattr(app.state, "runtime"):
+                await definition.on_stop(app.state.runtime)
+            with contextlib.suppress(Exception):
+                await nc.drain()
+            await pool.close()
+
+    async def health(request: Request) -> JSON:
+        return JSON({"status": "ok", "service": definition.name})
+
+    return Starlette(
+        routes=[*definition.routes(), Route("/health", health, methods=["GET"])],
+        exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan,
+    )
