@@ -14,8 +14,9 @@ from rich.table import Table
 
 from harness.deploy import deployed, describe, new_deployment_dir
 from harness.errors import HarnessError
+from harness.replay import replay_deployment
 from harness.scenario import load_scenario
-from harness.supervisor import sigterm_as_interrupt
+from harness.supervisor import stop_signals_interrupt
 
 app = typer.Typer(
     help="Measure what a monolith and event-driven microservices really cost.",
@@ -26,6 +27,7 @@ console = Console(stderr=True)
 
 class Arch(enum.StrEnum):
     monolith = "monolith"
+    microservices = "microservices"
 
 
 @app.callback()
@@ -42,6 +44,8 @@ def up(
                                                   help="scenario YAML (dataset, payments)")] = None,
     dsn: Annotated[str | None, typer.Option(help="use this PostgreSQL server instead of "
                                                  "starting one")] = None,
+    nats: Annotated[str | None, typer.Option(help="microservices: use this NATS server "
+                                                  "(JetStream on) instead of starting one")] = None,
     workdir: Annotated[Path | None, typer.Option(help="deployment folder (default: "
                                                       ".deployments/<arch>-<time>)")] = None,
     keep_data: Annotated[bool, typer.Option(help="keep the PostgreSQL data folder")] = False,
@@ -49,10 +53,10 @@ def up(
     """Start ARCHITECTURE with its infrastructure, print the base URL, stop all on Ctrl-C."""
     resolved = load_scenario(scenario)
     root = workdir or new_deployment_dir(architecture.value)
-    with sigterm_as_interrupt():
+    with stop_signals_interrupt():
         try:
             with console.status("deploying") as status, deployed(
-                architecture.value, resolved, root=root, port=port, dsn=dsn,
+                architecture.value, resolved, root=root, port=port, dsn=dsn, nats_url=nats,
                 keep_data=keep_data, step=lambda text: status.update(text),
             ) as deployment:
                 table = Table("process", "pid", "ports", "log", title=f"{architecture.value} up")
@@ -71,6 +75,31 @@ def up(
                     time.sleep(0.5)
         except KeyboardInterrupt:
             console.print("stopped; no process left running")
+
+
+@app.command()
+def replay(
+    deployment_dir: Annotated[Path, typer.Argument(exists=True, file_okay=False,
+                                                   help="folder of a running microservices "
+                                                        "deployment (archbench up)")],
+) -> None:
+    """Rebuild booking aggregates and read models from the JetStream log; compare with live state.
+
+    Run it against a running, quiet deployment: it prints events replayed, rows compared and
+    differences, and exits 1 if there is any difference.
+    """
+    report = replay_deployment(deployment_dir)
+    table = Table("service", "events replayed", "rows compared", "differences",
+                  title="replay from the JetStream log")
+    for row in report:
+        table.add_row(row["service"], str(row["events_replayed"]), str(row["rows_compared"]),
+                      str(row["differences"]))
+    Console().print(table)
+    for row in report:
+        if row["differences"]:
+            console.print(f"{row['service']}: differences {row.get('details')}")
+    if any(row["differences"] for row in report):
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -22,6 +22,9 @@ import httpx
 
 from harness.errors import HarnessError
 from harness.gateway import Route, start_caddy
+from harness.manifests import load_manifests
+from harness.nats import existing as existing_nats
+from harness.nats import start_embedded as start_nats
 from harness.postgres import PostgresServer, existing, start_embedded
 from harness.scenario import Architecture, Scenario
 from harness.supervisor import ManagedProcess, Supervisor, ensure_port_free, free_port
@@ -62,12 +65,11 @@ def deployed(
     root: Path,
     port: int | None = None,
     dsn: str | None = None,
+    nats_url: str | None = None,
     keep_data: bool = False,
     step: Step = lambda _: None,
 ) -> Iterator[Deployment]:
     """Start `architecture` with its infrastructure; everything is stopped when the block ends."""
-    if architecture != "monolith":
-        raise HarnessError(f"deploying {architecture} is not available yet; deploy monolith")
     if root.exists() and any(root.iterdir()):
         raise HarnessError(f"deployment folder {root} already exists and is not empty")
     gateway_port = ensure_port_free(port) if port is not None else free_port()
@@ -78,36 +80,26 @@ def deployed(
         started = time.monotonic()
         step("starting PostgreSQL" if dsn is None else "connecting to PostgreSQL")
         server = start_embedded(supervisor) if dsn is None else existing(dsn)
-        name = "monolith" if server.embedded else f"archbench_{secrets.token_hex(4)}_monolith"
-        step("creating database and loading the dataset")
-        monolith_dsn = server.create_database(name)
-        created.append(name)
-        _run_app_command(root, "monolith-init", [
-            sys.executable, "-m", "apps.monolith", "init", "--dsn", monolith_dsn,
-            "--dataset", scenario.dataset.model_dump_json(),
-        ])
+        deployment = Deployment(architecture, "", root, supervisor)
+
+        def database(name: str) -> str:
+            db = name if server.embedded else f"archbench_{secrets.token_hex(4)}_{name}"
+            db_dsn = server.create_database(db)
+            created.append(db)
+            deployment.databases[name] = db_dsn
+            return db_dsn
+
         step("starting the payment provider")
-        provider_url = _start_payment_provider(supervisor, scenario)
-        step("starting the monolith")
-        monolith_port = free_port()
-        supervisor.start(
-            "monolith",
-            [sys.executable, "-m", "apps.monolith", "serve", "--port", str(monolith_port),
-             "--workers", str(scenario.replicas.monolith_workers)],
-            cwd=PROJECT_ROOT, ports=(monolith_port,), timeout=60,
-            env={"ARCHBENCH_DSN": monolith_dsn, "ARCHBENCH_PAYMENT_URL": provider_url},
-            health=_http_ok(f"http://127.0.0.1:{monolith_port}/health"),
-        )
+        deployment.endpoints["payment_provider"] = _start_payment_provider(supervisor, scenario)
+        if architecture == "monolith":
+            routes = _start_monolith(deployment, scenario, database, step)
+        else:
+            routes = _start_microservices(deployment, scenario, database, nats_url, step)
         step("starting Caddy")
-        base_url = start_caddy(supervisor, gateway_port,
-                               [Route(upstreams=(f"127.0.0.1:{monolith_port}",))])
-        deployment = Deployment(
-            architecture, base_url, root, supervisor,
-            cold_start_s=time.monotonic() - started,
-            databases={"monolith": monolith_dsn},
-            endpoints={"gateway": base_url, "payment_provider": provider_url,
-                       "monolith": f"http://127.0.0.1:{monolith_port}"},
-        )
+        deployment.base_url = start_caddy(supervisor, gateway_port, routes)
+        deployment.endpoints["gateway"] = deployment.base_url
+        deployment.cold_start_s = time.monotonic() - started
+        (root / "deployment.json").write_text(dump(deployment))
         yield deployment
     finally:
         supervisor.stop_all()
@@ -117,6 +109,65 @@ def deployed(
                     server.drop_database(name)
         if not keep_data:
             shutil.rmtree(root / "postgres", ignore_errors=True)
+
+
+def _start_monolith(deployment: Deployment, scenario: Scenario,
+                    database: Callable[[str], str], step: Step) -> list[Route]:
+    step("creating the database and loading the dataset")
+    dsn = database("monolith")
+    _run_app_command(deployment.root, "monolith-init", [
+        sys.executable, "-m", "apps.monolith", "init", "--dsn", dsn,
+        "--dataset", scenario.dataset.model_dump_json(),
+    ])
+    step("starting the monolith")
+    port = free_port()
+    deployment.supervisor.start(
+        "monolith",
+        [sys.executable, "-m", "apps.monolith", "serve", "--port", str(port),
+         "--workers", str(scenario.replicas.monolith_workers)],
+        cwd=PROJECT_ROOT, ports=(port,), timeout=60,
+        env={"ARCHBENCH_DSN": dsn,
+             "ARCHBENCH_PAYMENT_URL": deployment.endpoints["payment_provider"]},
+        health=_http_ok(f"http://127.0.0.1:{port}/health"),
+    )
+    deployment.endpoints["monolith"] = f"http://127.0.0.1:{port}"
+    return [Route(upstreams=(f"127.0.0.1:{port}",))]
+
+
+def _start_microservices(deployment: Deployment, scenario: Scenario,
+                         database: Callable[[str], str], nats_url: str | None,
+                         step: Step) -> list[Route]:
+    step("starting NATS JetStream" if nats_url is None else "using the given NATS server")
+    nats = start_nats(deployment.supervisor) if nats_url is None else existing_nats(nats_url)
+    deployment.endpoints["nats"] = nats.url
+    manifests = load_manifests()
+    routes: list[Route] = []
+    fallback: Route | None = None
+    for manifest in manifests:
+        step(f"starting the {manifest.name} service")
+        dsn = database(manifest.database)
+        _run_app_command(deployment.root, f"{manifest.name}-init", [
+            sys.executable, "-m", "apps.microservices", manifest.name, "init", "--dsn", dsn,
+            "--dataset", scenario.dataset.model_dump_json(),
+        ])
+        port = free_port()
+        deployment.supervisor.start(
+            manifest.name,
+            [sys.executable, "-m", "apps.microservices", manifest.name, "serve",
+             "--port", str(port)],
+            cwd=PROJECT_ROOT, ports=(port,), timeout=60,
+            env={"ARCHBENCH_DSN": dsn, "ARCHBENCH_NATS_URL": nats.url,
+                 "ARCHBENCH_PAYMENT_URL": deployment.endpoints["payment_provider"]},
+            health=_http_ok(f"http://127.0.0.1:{port}/health"),
+        )
+        upstream = f"127.0.0.1:{port}"
+        deployment.endpoints[manifest.name] = f"http://{upstream}"
+        routes += manifest.gateway_routes(upstream)
+        if "GET /health" in manifest.routes:
+            fallback = Route(upstreams=(upstream,))
+    if fallback is None:
+        raise HarnessError("no service manifest declares GET /health for the gateway")
+    return [*routes, fallback]
 
 
 def _start_payment_provider(supervisor: Supervisor, scenario: Scenario) -> str:
@@ -162,7 +213,9 @@ def describe(deployment: Deployment) -> list[dict[str, object]]:
 
 
 def dump(deployment: Deployment) -> str:
+    """The deployment's address book, written to deployment.json for later commands."""
     return json.dumps({
         "architecture": deployment.architecture, "base_url": deployment.base_url,
-        "cold_start_s": round(deployment.cold_start_s, 3), "processes": describe(deployment),
+        "cold_start_s": round(deployment.cold_start_s, 3), "databases": deployment.databases,
+        "endpoints": deployment.endpoints, "processes": describe(deployment),
     }, indent=2)

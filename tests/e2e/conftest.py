@@ -10,7 +10,7 @@ import pytest
 
 from tests.deployments import RunningUp, start_up
 
-ARCHITECTURES = ["monolith"]
+ARCHITECTURES = ["monolith", "microservices"]
 SMALL = Path(__file__).with_name("small.yaml")
 
 pytestmark = pytest.mark.e2e

@@ -27,14 +27,18 @@ def _archbench(*args: str, env: dict[str, str] | None = None) -> subprocess.Comp
                           text=True, timeout=60, env=env, check=False)
 
 
+@pytest.mark.parametrize("architecture", ["monolith", "microservices"])
 @pytest.mark.parametrize("sig", [signal.SIGTERM], ids=["sigterm"])
 def test_a_signal_to_the_parent_alone_stops_every_process_it_started(
-        tmp_path: Path, sig: signal.Signals) -> None:
-    running = start_up("monolith", tmp_path / "deployment")
+        tmp_path: Path, sig: signal.Signals, architecture: str) -> None:
+    running = start_up(architecture, tmp_path / "deployment")
     children = running.descendants()
     names = {p.name() for p in children}
     assert {"postgres", "caddy"} <= names, names
-    assert httpx.get(f"{running.base_url}/health", timeout=5).json()["architecture"] == "monolith"
+    if architecture == "microservices":
+        assert "nats-server" in names
+    health = httpx.get(f"{running.base_url}/health", timeout=5).json()
+    assert health["architecture"] == architecture
 
     code, survivors = running.stop(sig)
 

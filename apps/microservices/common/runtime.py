@@ -142,7 +142,9 @@ def create_app(definition: ServiceDefinition) -> Starlette:
             if definition.on_stop is not None and hasattr(app.state, "runtime"):
                 await definition.on_stop(app.state.runtime)
             with contextlib.suppress(Exception):
-                await nc.drain()
+                # close, not drain: consumers are already stopped, and anything unacked is
+                # redelivered by JetStream; drain would wait out pending pull requests
+                await nc.close()
             await pool.close()
 
     async def health(request: Request) -> JSON:

@@ -1,0 +1,215 @@
+"""The booking service: accepts commands (command-sourced), keeps the event-sourced aggregate,
+and moves each booking along as inventory and payment outcomes arrive (event collaboration).
+
+POST /bookings answers 202 with the pending booking as soon as BookingRequested is stored; the
+client follows the booking on the read side (the query service).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import asyncpg
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.routing import BaseRoute, Route
+
+from apps.booking.commands import CreateBooking
+from apps.booking.errors import IdempotencyConflict, NotFound, ValidationError
+from apps.booking.events import BookingCancelled, BookingConfirmed, BookingRejected, BookingRequested
+from apps.booking.lifecycle import Booking, BookingStatus, RejectionReason
+from apps.booking.validation import parse_create_booking, parse_idempotency_key
+from apps.microservices.booking import store
+from apps.microservices.booking.replay import replay
+from apps.microservices.common.consumer import Subscription, Tx, Work
+from apps.microservices.common.envelope import Envelope
+from apps.microservices.common.http import JSON
+from apps.microservices.common.runtime import Runtime, ServiceDefinition, create_app, runtime_of
+
+__all__ = ["DEFINITION", "create", "replay"]
+T = TypeVar("T")
+SERVICE = "booking"
+
+
+async def _in_tx(runtime: Runtime, work: Callable[[Tx], Awaitable[T]]) -> T:
+    """Run `work` in one transaction with an outbox; retry when another writer got there first."""
+    for attempt in range(5):
+        try:
+            async with runtime.pool.acquire() as conn:
+                async with conn.transaction():
+                    result = await work(Tx(conn, SERVICE, cause=None))
+                if runtime.relay is not None:
+                    runtime.relay.notify()
+                return result
+        except (store.ConcurrentChange, asyncpg.DeadlockDetectedError):
+            if attempt == 4:
+                raise
+            await asyncio.sleep(0.002 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+async def _emit(tx: Tx, event: object, booking_id: str, version: int) -> Envelope:
+    envelope = await tx.emit(event, aggregate_id=booking_id, sequence=version + 1)  # type: ignore[arg-type]
+    await store.append(tx.conn, envelope)
+    return envelope
+
+
+async def create_booking(request: Request) -> JSON:
+    runtime = runtime_of(request)
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError as exc:
+        raise ValidationError(f"body: malformed JSON ({exc})") from None
+    key = parse_idempotency_key(request.headers.get("idempotency-key"))
+    assert runtime.catalog is not None
+    command = parse_create_booking(body, runtime.catalog)
+    command_id = await store.record_command(runtime.pool, "CreateBooking", body, key)
+    try:
+        booking = await _in_tx(runtime, lambda tx: _request(tx, runtime, command, key))
+    except IdempotencyConflict:
+        await store.command_outcome(runtime.pool, command_id, "idempotency_conflict", None)
+        raise
+    await store.command_outcome(runtime.pool, command_id, "accepted", booking.booking_id)
+    status = 202 if booking.status is BookingStatus.PENDING else 201
+    return JSON(booking.to_dict(), status_code=status,
+                headers={"Location": f"/bookings/{booking.booking_id}"})
+
+
+async def _request(tx: Tx, runtime: Runtime, command: CreateBooking, key: str | None) -> Booking:
+    booking_id = str(uuid.uuid4())
+    if key is not None:
+        other = await store.claim_idempotency_key(tx.conn, key, command.fingerprint(), booking_id)
+        if other is not None:
+            if other[0] != command.fingerprint():
+                raise IdempotencyConflict("Idempotency-Key: already used with a different request body")
+            existing, _ = await store.load(tx.conn, other[1])
+            assert existing is not None
+            return existing
+    assert runtime.catalog is not None
+    room_type = runtime.catalog.room_type(command.room_type_id)
+    assert room_type is not None
+    booking = Booking.pending(booking_id, command, room_type, datetime.now(UTC))
+    envelope = await _emit(tx, BookingRequested(
+        booking_id=booking_id, customer_id=booking.customer_id, hotel_id=booking.hotel_id,
+        room_type_id=booking.room_type_id, check_in=booking.check_in, nights=booking.nights,
+        units=booking.units, amount_cents=booking.amount_cents, card_token=command.card_token,
+    ), booking_id, 0)
+    # the stored state is the fold of the stored event: stamp it with the event's time
+    return Booking.pending(booking_id, command, room_type, envelope.occurred_at)
+
+
+async def cancel_booking(request: Request) -> JSON:
+    runtime = runtime_of(request)
+    booking_id = request.path_params["booking_id"]
+    command_id = await store.record_command(runtime.pool, "CancelBooking",
+                                            {"booking_id": booking_id}, None)
+
+    async def cancel(tx: Tx) -> Booking:
+        booking, version = await store.load(tx.conn, booking_id)
+        if booking is None:
+            raise NotFound(f"booking {booking_id} not found")
+        booking.cancel(datetime.now(UTC))  # refuses anything but a confirmed booking
+        envelope = await _emit(tx, BookingCancelled(
+            booking_id=booking_id, customer_id=booking.customer_id,
+            room_type_id=booking.room_type_id, check_in=booking.check_in,
+            nights=booking.nights, units=booking.units, amount_cents=booking.amount_cents,
+        ), booking_id, version)
+        return booking.cancel(envelope.occurred_at)
+
+    try:
+        cancelled = await _in_tx(runtime, cancel)
+    except Exception as exc:
+        outcome = getattr(exc, "code", "failed")  # a domain error names its code
+        await store.command_outcome(runtime.pool, command_id, outcome, booking_id)
+        raise
+    await store.command_outcome(runtime.pool, command_id, "accepted", booking_id)
+    return JSON(cancelled.to_dict())
+
+
+def _reaction(decide: Callable[[Booking, dict[str, Any]], object | None]
+              ) -> Callable[[Envelope, Work], Awaitable[None]]:
+    """A handler that loads the aggregate, lets `decide` pick the event, and appends it."""
+
+    async def handle(envelope: Envelope, work: Work) -> None:
+        booking_id = envelope.payload["booking_id"]
+        for attempt in range(5):
+            try:
+                async with work.transaction() as tx:
+                    booking, version = await store.load(tx.conn, booking_id)
+                    if booking is None:
+                        raise LookupError(f"{envelope.type} for unknown booking {booking_id}")
+                    event = decide(booking, envelope.payload)
+                    if event is not None:
+                        await _emit(tx, event, booking_id, version)
+                return
+            except store.ConcurrentChange:
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(0.002 * 2**attempt)
+
+    return handle
+
+
+def _rejected(reason: RejectionReason) -> Callable[[Booking, dict[str, Any]], object | None]:
+    def decide(booking: Booking, payload: dict[str, Any]) -> object | None:
+        if booking.status is not BookingStatus.PENDING:
+            return None  # already decided: a late or repeated outcome changes nothing
+        return BookingRejected(
+            booking_id=booking.booking_id, customer_id=booking.customer_id, reason=reason,
+            room_type_id=booking.room_type_id, check_in=booking.check_in,
+            nights=booking.nights, units=booking.units,
+        )
+
+    return decide
+
+
+def _confirmed(booking: Booking, payload: dict[str, Any]) -> object | None:
+    if booking.status is not BookingStatus.PENDING:
+        return None
+    return BookingConfirmed(booking_id=booking.booking_id, customer_id=booking.customer_id,
+                            authorization_id=payload["authorization_id"],
+                            amount_cents=booking.amount_cents)
+
+
+def _subscriptions(runtime: Runtime) -> list[Subscription]:
+    by_type = {
+        "InventoryRejected": _reaction(_rejected(RejectionReason.SOLD_OUT)),
+        "PaymentAuthorized": _reaction(_confirmed),
+        "PaymentDeclined": _reaction(_rejected(RejectionReason.PAYMENT_DECLINED)),
+    }
+
+    async def dispatch(envelope: Envelope, work: Work) -> None:
+        await by_type[envelope.type](envelope, work)
+
+    return [
+        Subscription("inventory", ["InventoryRejected"], dispatch, concurrency=16),
+        Subscription("payment", ["PaymentAuthorized", "PaymentDeclined"], dispatch,
+                     concurrency=16),
+    ]
+
+
+def _routes() -> list[BaseRoute]:
+    return [
+        Route("/bookings", create_booking, methods=["POST"]),
+        Route("/bookings/{booking_id}/cancel", cancel_booking, methods=["POST"]),
+    ]
+
+
+DEFINITION = ServiceDefinition(
+    name=SERVICE,
+    ddl=store.DDL,
+    produces=True,
+    consumes_from=("inventory", "payment"),
+    needs_reference_data=True,
+    routes=_routes,
+    subscriptions=_subscriptions,
+)
+
+
+def create() -> Starlette:
+    return create_app(DEFINITION)
