@@ -8,6 +8,7 @@ client follows the booking on the read side (the query service).
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ from apps.microservices.common.runtime import Runtime, ServiceDefinition, create
 
 __all__ = ["DEFINITION", "create", "replay"]
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 SERVICE = "booking"
 
 
@@ -142,7 +144,11 @@ def _reaction(decide: Callable[[Booking, dict[str, Any]], object | None]
                 async with work.transaction() as tx:
                     booking, version = await store.load(tx.conn, booking_id)
                     if booking is None:
-                        raise LookupError(f"{envelope.type} for unknown booking {booking_id}")
+                        # can never apply (not ours): record it as handled rather than let it
+                        # be redelivered forever and hold up the stream
+                        log.error("%s %s for unknown booking %s ignored", envelope.type,
+                                  envelope.event_id, booking_id)
+                        return
                     event = decide(booking, envelope.payload)
                     if event is not None:
                         await _emit(tx, event, booking_id, version)

@@ -35,13 +35,13 @@ def durable_name(consumer: str, producer: str) -> str:
 
 
 def consumer_config(consumer: str, producer: str, subjects: list[str],
-                    max_ack_pending: int) -> ConsumerConfig:
+                    max_ack_pending: int, ack_wait_s: float = 30.0) -> ConsumerConfig:
     return ConsumerConfig(
         durable_name=durable_name(consumer, producer),
         filter_subjects=subjects,
         ack_policy=AckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.ALL,
-        ack_wait=30.0,
+        ack_wait=ack_wait_s,
         max_deliver=-1,
         max_ack_pending=max_ack_pending,
     )

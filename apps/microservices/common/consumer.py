@@ -91,19 +91,21 @@ class Subscription:
 
 class ConsumerLoop:
     def __init__(self, service: str, subscription: Subscription, pool: asyncpg.Pool,
-                 js: JetStreamContext, relay: OutboxRelay | None) -> None:
+                 js: JetStreamContext, relay: OutboxRelay | None, ack_wait_s: float = 30.0) -> None:
         self.service = service
         self.sub = subscription
         self.pool = pool
         self.js = js
         self.relay = relay
         self.consumer = durable_name(service, subscription.producer)
+        self.ack_wait_s = ack_wait_s
         self.handled = 0
 
     async def run(self) -> None:
         subjects = [f"{self.sub.producer}.events.{t}" for t in self.sub.event_types]
         config = consumer_config(self.service, self.sub.producer, subjects,
-                                 max_ack_pending=max(64, self.sub.concurrency * 4))
+                                 max_ack_pending=max(64, self.sub.concurrency * 4),
+                                 ack_wait_s=self.ack_wait_s)
         pull = await self.js.pull_subscribe(
             "", durable=self.consumer,
             stream=stream_name(self.sub.producer), config=config,

@@ -36,6 +36,8 @@ class Settings:
     payment_url: str = ""
     pool_min: int = 2
     pool_max: int = 10
+    # how long JetStream waits for an ack before redelivering (what a crash costs in delay)
+    ack_wait_s: float = 30.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -48,6 +50,7 @@ class Settings:
             payment_url=env.get("ARCHBENCH_PAYMENT_URL", ""),
             pool_min=int(env.get("ARCHBENCH_POOL_MIN", cls.pool_min)),
             pool_max=int(env.get("ARCHBENCH_POOL_MAX", cls.pool_max)),
+            ack_wait_s=float(env.get("ARCHBENCH_ACK_WAIT_S", cls.ack_wait_s)),
         )
 
 
@@ -129,7 +132,8 @@ def create_app(definition: ServiceDefinition) -> Starlette:
             if relay is not None:
                 tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
             for subscription in definition.subscriptions(runtime):
-                loop = ConsumerLoop(definition.name, subscription, pool, js, relay)
+                loop = ConsumerLoop(definition.name, subscription, pool, js, relay,
+                                    settings.ack_wait_s)
                 runtime.consumers.append(loop)
                 tasks.append(asyncio.create_task(loop.run(), name=loop.consumer))
             yield
