@@ -27,7 +27,13 @@ from harness.nats import existing as existing_nats
 from harness.nats import start_embedded as start_nats
 from harness.postgres import PostgresServer, existing, start_embedded
 from harness.scenario import Architecture, Scenario
-from harness.supervisor import ManagedProcess, Supervisor, ensure_port_free, free_port
+from harness.supervisor import (
+    ManagedProcess,
+    Supervisor,
+    ensure_port_free,
+    free_port,
+    signals_blocked,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 Step = Callable[[str], None]
@@ -102,13 +108,14 @@ def deployed(
         (root / "deployment.json").write_text(dump(deployment))
         yield deployment
     finally:
-        supervisor.stop_all()
-        if server is not None and not server.embedded:
-            for name in created:
-                with contextlib.suppress(HarnessError):
-                    server.drop_database(name)
-        if not keep_data:
-            shutil.rmtree(root / "postgres", ignore_errors=True)
+        with signals_blocked():  # a second Ctrl-C must not skip the cleanup
+            supervisor.stop_all()
+            if server is not None and not server.embedded:
+                for name in created:
+                    with contextlib.suppress(HarnessError):
+                        server.drop_database(name)
+            if not keep_data:
+                shutil.rmtree(root / "postgres", ignore_errors=True)
 
 
 def _start_monolith(deployment: Deployment, scenario: Scenario,

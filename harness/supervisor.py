@@ -163,12 +163,16 @@ class Supervisor:
         self.processes.remove(proc)
 
     def stop_all(self, timeout: float = 10.0) -> None:
-        """Stop every process, newest first, within about `timeout` seconds in total."""
-        with _signals_blocked():
+        """Stop every process, newest first, within about `timeout` seconds in total; each gets
+        at least 2 s of its own so the infrastructure stopped last can still shut down cleanly."""
+        with signals_blocked():
             deadline = time.monotonic() + timeout
             while self.processes:
                 proc = self.processes.pop()
-                _stop(proc, max(0.5, deadline - time.monotonic()))
+                try:
+                    _stop(proc, max(2.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:  # not even SIGKILL worked: report, go on
+                    continue
 
     def __enter__(self) -> Supervisor:
         return self
@@ -205,7 +209,7 @@ def _stop(proc: ManagedProcess, timeout: float) -> None:
 
 
 @contextlib.contextmanager
-def _signals_blocked() -> Iterator[None]:
+def signals_blocked() -> Iterator[None]:
     """Hold SIGINT/SIGTERM while tearing down, so a second Ctrl-C cannot strand a child."""
     blocked = {signal.SIGINT, signal.SIGTERM}
     old = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)

@@ -146,12 +146,20 @@ class BookingService:
                 return 0
             try:
                 for booking in await bookings.pending(conn, older_than_s):
-                    token = await payments.card_token(conn, booking.booking_id)
-                    if (await self.settle(booking, token)).status is not BookingStatus.PENDING:
+                    try:  # one stuck booking must not hold up the ones behind it
+                        token = await payments.card_token(conn, booking.booking_id)
+                        settled = await self.settle(booking, token)
+                    except Exception:
+                        log.exception("recovery of booking %s failed", booking.booking_id)
+                        continue
+                    if settled.status is not BookingStatus.PENDING:
                         finished += 1
                 for row in await payments.refunds_owed(conn):
-                    if await self._refund(row["booking_id"]):
-                        finished += 1
+                    try:
+                        if await self._refund(row["booking_id"]):
+                            finished += 1
+                    except Exception:
+                        log.exception("recovery of the refund of %s failed", row["booking_id"])
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1)", _RECOVERY_LOCK)
         return finished

@@ -77,6 +77,16 @@ async def _terminal(system: Deployment, ids: list[str], timeout: float = 60) -> 
             await asyncio.sleep(0.2)
 
 
+async def _authorizations_in_flight(system: Deployment) -> None:
+    """The kill must land while the payment service waits on the provider."""
+    port = int(system.provider_url.rsplit(":", 1)[1])
+    for _ in range(100):
+        if system.connections_to("payment", port) > 0:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("no authorization was in flight to kill")
+
+
 def _restart_after_kill(system: Deployment, name: str) -> None:
     system.kill(name)
     system.serve(system.services[name])
@@ -87,11 +97,13 @@ async def test_killing_inventory_and_payment_mid_flow_loses_and_duplicates_nothi
     ids: list[str] = []
     async with httpx.AsyncClient(base_url=_url(system, "booking"), timeout=10) as booking:
         ids += await asyncio.gather(*(_book(booking, i) for i in range(0, 20)))
-        await asyncio.sleep(0.3)  # let authorizations be in flight at the provider
+        await _authorizations_in_flight(system)
         _restart_after_kill(system, "payment")
         ids += await asyncio.gather(*(_book(booking, i) for i in range(20, 40)))
         _restart_after_kill(system, "inventory")
         ids += await asyncio.gather(*(_book(booking, i) for i in range(40, 60)))
+        _restart_after_kill(system, "query")
+        ids += await asyncio.gather(*(_book(booking, i) for i in range(60, 70)))
 
     statuses = await _terminal(system, ids)
     async with httpx.AsyncClient(base_url=_url(system, "booking"), timeout=10) as booking:

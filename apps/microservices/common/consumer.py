@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import asyncpg
+from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 
@@ -103,8 +104,12 @@ class ConsumerLoop:
 
     async def run(self) -> None:
         subjects = [f"{self.sub.producer}.events.{t}" for t in self.sub.event_types]
+        # In-order consumers allow one unacked message: a failed or crashed-on event is then
+        # redelivered before anything after it, so a projection never sees an update before
+        # the insert it depends on.
+        in_order = self.sub.concurrency == 1
         config = consumer_config(self.service, self.sub.producer, subjects,
-                                 max_ack_pending=max(64, self.sub.concurrency * 4),
+                                 max_ack_pending=1 if in_order else self.sub.concurrency * 4,
                                  ack_wait_s=self.ack_wait_s)
         pull = await self.js.pull_subscribe(
             "", durable=self.consumer,
@@ -112,27 +117,41 @@ class ConsumerLoop:
         )
         slots = asyncio.Semaphore(self.sub.concurrency)
         tasks: set[asyncio.Task[None]] = set()
-        while True:
-            try:
-                messages = await pull.fetch(batch=max(1, self.sub.concurrency), timeout=1)
-            except NatsTimeout:
-                continue
-            except Exception:
-                log.exception("%s: fetch failed; retrying", self.consumer)
-                await asyncio.sleep(0.5)
-                continue
-            if self.sub.concurrency == 1:
+        try:
+            while True:
+                try:
+                    messages = await pull.fetch(batch=self.sub.concurrency, timeout=1)
+                except NatsTimeout:
+                    continue
+                except Exception:
+                    log.exception("%s: fetch failed; retrying", self.consumer)
+                    await asyncio.sleep(0.5)
+                    continue
+                if in_order:
+                    for msg in messages:
+                        await self._handle(msg)
+                    continue
                 for msg in messages:
-                    await self._handle(msg)
-                continue
-            for msg in messages:
-                await slots.acquire()
-                task = asyncio.create_task(self._handle(msg))
-                tasks.add(task)
-                task.add_done_callback(lambda t: (tasks.discard(t), slots.release()))
+                    await slots.acquire()
+                    task = asyncio.create_task(self._handle(msg))
+                    tasks.add(task)
+                    task.add_done_callback(lambda t: (tasks.discard(t), slots.release()))
+        finally:
+            for task in list(tasks):
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _handle(self, msg: object) -> None:
-        envelope = Envelope.from_bytes(msg.data)  # type: ignore[attr-defined]
+    async def _handle(self, msg: Msg) -> None:
+        try:
+            envelope = Envelope.from_bytes(msg.data)
+        except Exception:
+            # a message no version of this code can read: redelivering it would block the
+            # stream forever, so it is terminated and logged for a human
+            log.exception("%s: undecodable message %s terminated", self.consumer,
+                          msg.metadata.sequence.stream)
+            with contextlib.suppress(Exception):
+                await msg.term()
+            return
         work = Work(self.pool, self.service, self.consumer, envelope, self.relay)
         try:
             await self.sub.handler(envelope, work)
@@ -142,7 +161,7 @@ class ConsumerLoop:
             log.exception("%s: %s %s failed; will be redelivered", self.consumer, envelope.type,
                           envelope.event_id)
             with contextlib.suppress(Exception):
-                await msg.nak(delay=1.0)  # type: ignore[attr-defined]
+                await msg.nak(delay=1.0)
             return
-        await msg.ack()  # type: ignore[attr-defined]
+        await msg.ack()
         self.handled += 1

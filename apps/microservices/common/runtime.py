@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +29,8 @@ from apps.microservices.common.consumer import ConsumerLoop, Subscription
 from apps.microservices.common.http import EXCEPTION_HANDLERS, JSON
 from apps.microservices.common.process import die_with_parent
 from apps.microservices.common.relay import OutboxRelay
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,20 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """No reset query on release: services never change session state (one round trip saved)."""
 
 
+def _supervised(work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+    """A background loop whose death takes the process down: a service whose consumer or relay
+    stopped must not keep answering /health as if it were working."""
+    task = asyncio.create_task(work, name=name)
+
+    def check(done: asyncio.Task[None]) -> None:
+        if not done.cancelled() and done.exception() is not None:
+            log.critical("%s died: %r; stopping the process", name, done.exception())
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    task.add_done_callback(check)
+    return task
+
+
 def runtime_of(request: Request) -> Runtime:
     return request.app.state.runtime
 
@@ -130,12 +148,12 @@ def create_app(definition: ServiceDefinition) -> Starlette:
             if definition.on_start is not None:
                 await definition.on_start(runtime)
             if relay is not None:
-                tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+                tasks.append(_supervised(relay.run(), "outbox-relay"))
             for subscription in definition.subscriptions(runtime):
                 loop = ConsumerLoop(definition.name, subscription, pool, js, relay,
                                     settings.ack_wait_s)
                 runtime.consumers.append(loop)
-                tasks.append(asyncio.create_task(loop.run(), name=loop.consumer))
+                tasks.append(_supervised(loop.run(), loop.consumer))
             yield
         finally:
             for task in tasks:
