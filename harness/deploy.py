@@ -23,6 +23,7 @@ import httpx
 from harness.errors import HarnessError
 from harness.gateway import Route, start_caddy
 from harness.manifests import load_manifests
+from harness.nats import claim_existing, delete_streams, streams_of
 from harness.nats import existing as existing_nats
 from harness.nats import start_embedded as start_nats
 from harness.postgres import PostgresServer, existing, start_embedded
@@ -48,6 +49,7 @@ class Deployment:
     cold_start_s: float = 0.0
     databases: dict[str, str] = field(default_factory=dict)
     endpoints: dict[str, str] = field(default_factory=dict)
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def processes(self) -> list[ManagedProcess]:
@@ -81,6 +83,7 @@ def deployed(
     gateway_port = ensure_port_free(port) if port is not None else free_port()
     supervisor = Supervisor(root)
     server: PostgresServer | None = None
+    deployment: Deployment | None = None
     created: list[str] = []
     try:
         started = time.monotonic()
@@ -110,6 +113,8 @@ def deployed(
     finally:
         with signals_blocked():  # a second Ctrl-C must not skip the cleanup
             supervisor.stop_all()
+            for cleanup in deployment.cleanups if deployment is not None else ():
+                cleanup()
             if server is not None and not server.embedded:
                 for name in created:
                     with contextlib.suppress(HarnessError):
@@ -145,9 +150,15 @@ def _start_microservices(deployment: Deployment, scenario: Scenario,
                          database: Callable[[str], str], nats_url: str | None,
                          step: Step) -> list[Route]:
     step("starting NATS JetStream" if nats_url is None else "using the given NATS server")
-    nats = start_nats(deployment.supervisor) if nats_url is None else existing_nats(nats_url)
-    deployment.endpoints["nats"] = nats.url
     manifests = load_manifests()
+    if nats_url is None:
+        nats = start_nats(deployment.supervisor)
+    else:
+        nats = existing_nats(nats_url)
+        streams = streams_of([s for m in manifests for s in m.emits])
+        claim_existing(nats_url, streams)
+        deployment.cleanups.append(lambda: delete_streams(nats_url, streams))
+    deployment.endpoints["nats"] = nats.url
     routes: list[Route] = []
     fallback: Route | None = None
     for manifest in manifests:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import signal
 from dataclasses import dataclass
 
 import httpx
+import nats
+from nats.js.errors import NotFoundError
 
 from harness.binaries import find_binary
+from harness.errors import HarnessError
 from harness.supervisor import Supervisor, free_port
 
 
@@ -38,3 +43,44 @@ def start_embedded(supervisor: Supervisor) -> NatsServer:
 
 def existing(url: str) -> NatsServer:
     return NatsServer(url, None, embedded=False)
+
+
+def streams_of(manifest_emits: list[str]) -> set[str]:
+    """Stream names of the producers named in manifests' `emits` (`<service>.events.<Type>`)."""
+    return {subject.split(".", 1)[0].upper() for subject in manifest_emits}
+
+
+def claim_existing(url: str, streams: set[str]) -> None:
+    """Refuse a server that already holds these streams: two deployments sharing durable
+    consumers and leftover events would corrupt each other's state and replays."""
+    found = asyncio.run(stream_names(url))
+    clash = sorted(streams & found)
+    if clash:
+        raise HarnessError(f"the NATS server at {url} already holds stream(s) {', '.join(clash)} "
+                           "from another deployment; use a fresh server or delete them")
+
+
+def delete_streams(url: str, streams: set[str]) -> None:
+    async def delete() -> None:
+        nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=1)
+        try:
+            js = nc.jetstream()
+            for name in streams:
+                with contextlib.suppress(NotFoundError):
+                    await js.delete_stream(name)
+        finally:
+            await nc.close()
+
+    with contextlib.suppress(Exception):
+        asyncio.run(delete())
+
+
+async def stream_names(url: str) -> set[str]:
+    try:
+        nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=1)
+    except Exception as exc:
+        raise HarnessError(f"cannot connect to NATS at {url}: {exc}") from exc
+    try:
+        return {info.config.name for info in await nc.jetstream().streams_info()}
+    finally:
+        await nc.close()

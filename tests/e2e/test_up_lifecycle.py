@@ -12,9 +12,12 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import nats
 import psutil
 import pytest
 
+from harness.nats import start_embedded as start_nats
+from harness.nats import stream_names
 from harness.postgres import start_embedded
 from harness.supervisor import Supervisor
 from tests.deployments import ROOT, start_up
@@ -120,3 +123,35 @@ def _databases(dsn: str) -> set[str]:
             await conn.close()
 
     return asyncio.run(names())
+
+
+def test_an_existing_nats_server_is_used_then_cleared_and_a_used_one_refused(
+        tmp_path: Path) -> None:
+    with Supervisor(tmp_path / "own-nats") as supervisor:
+        server = start_nats(supervisor)
+        running = start_up("microservices", tmp_path / "deployment", "--nats", server.url)
+        try:
+            during = asyncio.run(stream_names(server.url))
+            health = httpx.get(f"{running.base_url}/health", timeout=5).json()
+        finally:
+            code, survivors = running.stop()
+        after = asyncio.run(stream_names(server.url))
+
+        asyncio.run(_add_stream(server.url, "BOOKING"))
+        refused = _archbench("up", "microservices", "--nats", server.url,
+                             "--workdir", str(tmp_path / "second"))
+
+    assert health["architecture"] == "microservices"
+    assert {"BOOKING", "INVENTORY", "PAYMENT", "NOTIFICATION"} <= during
+    assert (code, survivors) == (0, [])
+    assert after == set()
+    assert refused.returncode == 1
+    assert "already holds stream(s) BOOKING" in refused.stderr
+
+
+async def _add_stream(url: str, name: str) -> None:
+    nc = await nats.connect(url)
+    try:
+        await nc.jetstream().add_stream(name=name, subjects=[f"{name.lower()}.events.>"])
+    finally:
+        await nc.close()
