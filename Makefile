@@ -1,4 +1,4 @@
-# archbench: `make run` starts the monolith, `make test` runs every check CI runs.
+# archbench: `make run` benchmarks both architectures (quickstart), `make test` runs every check CI runs.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/archbench up monolith
+	$(BIN)/archbench run scenarios/quickstart.yaml
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from harness import runner
 from harness.deploy import deployed, describe, new_deployment_dir
 from harness.errors import HarnessError
 from harness.replay import replay_deployment
@@ -75,6 +76,45 @@ def up(
                     time.sleep(0.5)
         except KeyboardInterrupt:
             console.print("stopped; no process left running")
+
+
+@app.command("run")
+def run_scenario(
+    scenario: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
+                                             help="scenario YAML, e.g. scenarios/quickstart.yaml")],
+    out: Annotated[Path | None, typer.Option(help="run folder (default: results/<name>-<time>); "
+                                                  "must not exist")] = None,
+) -> None:
+    """Deploy, warm up, load, collect and tear down each architecture, interleaved over repeats
+    and load steps; then write the report. Ctrl-C stops everything and marks the folder incomplete."""
+    with stop_signals_interrupt():
+        try:
+            folder = runner.run(scenario, out, console)
+        except KeyboardInterrupt:
+            console.print("interrupted: every process stopped; the run folder is marked incomplete")
+            raise typer.Exit(130) from None
+    print(folder / "report.html", flush=True)
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="a run folder")],
+) -> None:
+    """Rebuild summary.csv, aggregate.csv, the plots, report.md and report.html of a run."""
+    from harness.report import build
+
+    print(build(run_dir), flush=True)
+
+
+@app.command()
+def compare(
+    run_a: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="reference run")],
+    run_b: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="run compared to A")],
+) -> None:
+    """Compare two runs' aggregate tables: B relative to A, with spread."""
+    from harness.report import compare as compare_runs
+
+    print(compare_runs(run_a, run_b), flush=True)
 
 
 @app.command()

@@ -1,8 +1,9 @@
 """Scenario files: YAML validated by a pydantic schema; unknown keys and wrong types are rejected
 with the dotted path of the key and what was expected.
 
-This holds the parts a deployment needs (dataset, payment provider, workers); the workload, load
-model and SLO sections arrive with the benchmark runner.
+A scenario names what to deploy (architectures, dataset, payment provider, workers), the workload
+mix, the load model (open: a Poisson or fixed rate; closed: users with think time; `steps` for a
+sweep), duration, warm-up, repeats, the SLO and the seed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Literal
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.errors import HarnessError
 
@@ -61,13 +62,90 @@ class Replicas(_Strict):
     monolith_workers: int = Field(1, ge=1, le=64)
 
 
+Operation = Literal["search_availability", "list_hotels", "book", "view_booking",
+                    "list_customer_bookings", "cancel"]
+OPERATIONS: tuple[str, ...] = ("search_availability", "list_hotels", "book", "view_booking",
+                               "list_customer_bookings", "cancel")
+
+
+class Workload(_Strict):
+    """Relative weights of the operations; `book` waits for the terminal status (book_e2e)."""
+
+    weights: dict[Operation, float] = Field(default_factory=lambda: {
+        "search_availability": 50, "list_hotels": 10, "book": 20, "view_booking": 10,
+        "list_customer_bookings": 5, "cancel": 5})
+    poll_interval_s: float = Field(0.005, gt=0, le=1)
+
+    @field_validator("weights")
+    @classmethod
+    def _some_positive(cls, weights: dict[str, float]) -> dict[str, float]:
+        if any(w < 0 for w in weights.values()) or not any(w > 0 for w in weights.values()):
+            raise ValueError("weights must be >= 0 with at least one > 0")
+        return weights
+
+
+class Load(_Strict):
+    model: Literal["open", "closed"] = "open"
+    arrival: Literal["poisson", "fixed"] = "poisson"
+    rate: float = Field(20.0, gt=0, le=100_000, description="open loop: requests per second")
+    users: int = Field(10, ge=1, le=10_000, description="closed loop: concurrent users")
+    think_time_s: tuple[float, float] = (0.5, 1.5)
+    steps: tuple[float, ...] = Field((), description="a sweep: rates (open) or users (closed)")
+    max_concurrency: int = Field(500, ge=1, le=20_000)
+
+    @field_validator("think_time_s")
+    @classmethod
+    def _ordered(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if value[0] < 0 or value[1] < value[0]:
+            raise ValueError("expected [min, max] with 0 <= min <= max")
+        return value
+
+    @field_validator("steps")
+    @classmethod
+    def _positive_steps(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(v <= 0 for v in value):
+            raise ValueError("every step must be > 0")
+        return value
+
+    def levels(self) -> tuple[float, ...]:
+        """The load level of each step: the sweep, or the single rate / user count."""
+        if self.steps:
+            return self.steps
+        return (self.rate,) if self.model == "open" else (float(self.users),)
+
+
+class Slo(_Strict):
+    operation: Literal["book_e2e", "search_availability", "list_hotels", "book", "view_booking",
+                       "list_customer_bookings", "cancel"] = "book_e2e"
+    p99_ms: float = Field(500.0, gt=0)
+
+
 class Scenario(_Strict):
     name: str = "default"
     description: str = ""
     architectures: tuple[Architecture, ...] = ("monolith",)
+    seed: int = 0
     dataset: Dataset = Dataset()
     payment_provider: PaymentProvider = PaymentProvider()
     replicas: Replicas = Replicas()
+    workload: Workload = Workload()
+    load: Load = Load()
+    duration_s: float = Field(30.0, gt=0, le=86_400)
+    warmup_s: float = Field(5.0, ge=0)
+    window_s: float = Field(5.0, gt=0)
+    repeats: int = Field(1, ge=1, le=100)
+    slo: Slo = Slo()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        if not self.architectures:
+            raise ValueError("architectures: name at least one of monolith, microservices")
+        if len(set(self.architectures)) != len(self.architectures):
+            raise ValueError("architectures: each architecture at most once")
+        if self.warmup_s >= self.duration_s:
+            raise ValueError(f"warmup_s ({self.warmup_s}) must be shorter than duration_s "
+                             f"({self.duration_s})")
+        return self
 
 
 def load_scenario(path: Path | None) -> Scenario:

@@ -1,0 +1,127 @@
+"""What a report says about its numbers: measurement-integrity warnings, comparison sentences
+against the reference architecture, and the saturation rate of a sweep."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from harness.report.spread import DASH, Estimate, relative
+from harness.report.summary import architecture_order
+
+ACHIEVED_FLOOR = 0.95  # an open-loop run must achieve 95% of what it offered
+GENERATOR_CPU_CEILING = 0.9
+REPEAT_P50_DISAGREEMENT = 0.10
+ERROR_RATE_CEILING = 0.01
+DEFAULT_SLO = {"operation": "book_e2e", "p99_ms": 500.0}
+
+
+def integrity_warnings(summary: pd.DataFrame, runs: pd.DataFrame, aggregate: pd.DataFrame) -> list[str]:
+    """Conditions under which the numbers do not measure the system they claim to."""
+    warnings: list[str] = []
+    for run in runs.itertuples(index=False):
+        label = f"{run.architecture} r{run.repeat} s{run.step}"
+        if run.late_starts > 0:
+            warnings.append(
+                f"{label}: {int(run.late_starts)} late starts: the generator fell behind its schedule"
+            )
+        offered, achieved = run.offered_rate, run.achieved_rate
+        open_loop = run.model == "open" and offered > 0 and not math.isnan(achieved)
+        if open_loop and achieved < ACHIEVED_FLOOR * offered:
+            warnings.append(
+                f"{label}: achieved {achieved:.1f} req/s of {offered:.1f} offered "
+                f"({achieved / offered:.0%} < {ACHIEVED_FLOOR:.0%})"
+            )
+        if run.generator_cpu_share > GENERATOR_CPU_CEILING:
+            warnings.append(
+                f"{label}: the load generator used {run.generator_cpu_share:.0%} of a CPU "
+                f"(> {GENERATOR_CPU_CEILING:.0%}): it may itself be the bottleneck"
+            )
+    for row in aggregate.itertuples(index=False):
+        label = f"{row.architecture} s{row.step} {row.operation}"
+        if row.repeats > 1 and row.p50_ms > 0:
+            disagreement = (row.p50_ms_max - row.p50_ms_min) / row.p50_ms
+            if disagreement > REPEAT_P50_DISAGREEMENT:
+                warnings.append(
+                    f"{label}: repeats disagree by {disagreement:.0%} at p50 "
+                    f"({row.p50_ms_min:.2f}{DASH}{row.p50_ms_max:.2f} ms, > {REPEAT_P50_DISAGREEMENT:.0%})"
+                )
+        if row.error_rate_max > ERROR_RATE_CEILING:
+            warnings.append(
+                f"{label}: error rate up to {row.error_rate_max:.1%} (> {ERROR_RATE_CEILING:.0%})"
+            )
+    return warnings
+
+
+def estimate(row: Any, metric: str) -> Estimate:
+    return Estimate(
+        median=float(getattr(row, metric)),
+        low=float(getattr(row, f"{metric}_min")),
+        high=float(getattr(row, f"{metric}_max")),
+        repeats=int(row.repeats),
+    )
+
+
+def comparison_sentences(aggregate: pd.DataFrame, step: int) -> list[str]:
+    """One sentence per operation and non-reference architecture: its p50 and p99 with spread,
+    relative to the reference (the monolith when there is one)."""
+    at_step = aggregate[aggregate["step"] == step]
+    architectures = architecture_order(set(at_step["architecture"]))
+    if not architectures:
+        return []
+    reference = architectures[0]
+    indexed = {(r.architecture, r.operation): r for r in at_step.itertuples(index=False)}
+    sentences = []
+    for operation in dict.fromkeys(at_step["operation"]):
+        ref_row = indexed.get((reference, operation))
+        for architecture in architectures[1:] or [reference]:
+            row = indexed.get((architecture, operation))
+            if row is None:
+                continue
+            parts = []
+            for metric, name in (("p50_ms", "p50"), ("p99_ms", "p99")):
+                value = estimate(row, metric)
+                text = f"{name} {value.describe()}"
+                if architecture != reference:
+                    text += ", " + (
+                        relative(value, estimate(ref_row, metric), reference)
+                        if ref_row is not None
+                        else f"not measured on the {reference}"
+                    )
+                parts.append(text)
+            who = "" if len(architectures) == 1 else f" ({architecture})"
+            sentences.append(f"{operation}{who} " + "; ".join(parts))
+    return sentences
+
+
+@dataclass(frozen=True)
+class Saturation:
+    architecture: str
+    rate: float | None  # highest offered rate meeting the SLO, None if none did
+    steps: list[tuple[float, float, float, bool]]  # offered, achieved, p99, met
+
+
+def slo_of(scenario: dict[str, Any]) -> dict[str, Any]:
+    slo = scenario.get("slo") if isinstance(scenario.get("slo"), dict) else {}
+    return {
+        "operation": str(slo.get("operation", DEFAULT_SLO["operation"])),
+        "p99_ms": float(slo.get("p99_ms", DEFAULT_SLO["p99_ms"])),
+    }
+
+
+def saturation(aggregate: pd.DataFrame, slo: dict[str, Any]) -> list[Saturation]:
+    """Per architecture, the highest offered rate whose median p99 of the SLO operation meets the SLO
+    while achieving at least 95% of the offered rate."""
+    rows = aggregate[(aggregate["operation"] == slo["operation"]) & aggregate["offered_rate"].notna()]
+    results = []
+    for architecture in architecture_order(set(rows["architecture"])):
+        steps = []
+        for row in rows[rows["architecture"] == architecture].sort_values("offered_rate").itertuples():
+            met = bool(row.p99_ms <= slo["p99_ms"] and row.achieved_rate >= ACHIEVED_FLOOR * row.offered_rate)
+            steps.append((float(row.offered_rate), float(row.achieved_rate), float(row.p99_ms), met))
+        passing = [offered for offered, _, _, met in steps if met]
+        results.append(Saturation(architecture, max(passing) if passing else None, steps))
+    return results

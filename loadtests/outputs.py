@@ -1,0 +1,66 @@
+"""Writes one run's results: summary.json, histograms/<operation>.hdr, windows.csv."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from loadtests.recorder import Recorder, percentiles_ms
+
+E2E = "book_e2e"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    model: str
+    offered_rate: float | None
+    warmup_s: float
+    measured_until_s: float  # seconds after the load started when measuring stopped
+    started_at: str
+    finished_at: str
+    generator_cpu_s: float
+    interrupted: bool
+
+
+def summary(recorder: Recorder, info: RunInfo) -> dict[str, Any]:
+    measured_s = max(0.0, min(info.measured_until_s, recorder.duration_s) - info.warmup_s)
+    requests = recorder.requests()
+    completed = sum(n for op, n in recorder.completed_in_period.items() if op != E2E)
+    result: dict[str, Any] = {
+        "model": info.model,
+        "offered_rate": info.offered_rate,
+        "achieved_rate": round(completed / measured_s, 3) if measured_s > 0 else 0.0,
+        "measured_s": round(measured_s, 3),
+        "warmup_s": info.warmup_s,
+        "requests": requests,
+        "errors": {op: dict(kinds) for op, kinds in recorder.errors.items() if kinds},
+        "late_starts": recorder.late_starts,
+        "lag_ms": recorder.lag_ms(),
+        "generator_cpu_s": round(info.generator_cpu_s, 3),
+        "generator_cpu_share": round(info.generator_cpu_s / measured_s, 4) if measured_s > 0 else 0.0,
+        "percentiles_ms": {op: percentiles_ms(recorder.histograms[op]) for op in recorder.operations()
+                           if op in recorder.histograms},
+        "started_at": info.started_at,
+        "finished_at": info.finished_at,
+    }
+    if info.interrupted:
+        result["interrupted"] = True
+    return result
+
+
+def write_outputs(out_dir: Path, recorder: Recorder, info: RunInfo) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    histograms = out_dir / "histograms"
+    histograms.mkdir(exist_ok=True)
+    for op, histogram in recorder.histograms.items():
+        (histograms / f"{op}.hdr").write_text(histogram.encode().decode("ascii") + "\n")
+    with (out_dir / "windows.csv").open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["window_start_s", "operation", "count", "errors", "p50_ms", "p90_ms", "p99_ms"])
+        for row in recorder.window_rows(info.measured_until_s):
+            writer.writerow([row.window_start_s, row.operation, row.count, row.errors,
+                             *("" if v is None else v for v in (row.p50_ms, row.p90_ms, row.p99_ms))])
+    (out_dir / "summary.json").write_text(json.dumps(summary(recorder, info), indent=2) + "\n")

@@ -1,0 +1,108 @@
+"""`archbench run` end to end on both architectures: every artifact of the run folder, plausible
+numbers, and a Ctrl-C that stops everything and leaves the folder marked incomplete."""
+
+from __future__ import annotations
+
+import csv
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import yaml
+
+from tests.deployments import ROOT
+
+pytestmark = pytest.mark.e2e
+SMALL = Path(__file__).with_name("run_small.yaml")
+
+
+def _run(scenario: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "harness", "run", str(scenario), "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_an_open_loop_run_produces_every_artifact_for_both_architectures(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = _run(SMALL, out)
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("report.html")
+    assert json.loads((out / "run.json").read_text())["status"] == "complete"
+    for name in ("scenario.yaml", "environment.json", "summary.csv", "aggregate.csv", "report.md",
+                 "report.html"):
+        assert (out / name).stat().st_size > 0, name
+    assert len(list((out / "plots").glob("*.png"))) >= 4
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64," in html and 'src="plots/' not in html
+
+    summary = _rows(out / "summary.csv")
+    assert {r["architecture"] for r in summary} == {"monolith", "microservices"}
+    for arch in ("monolith", "microservices"):
+        rows = {r["operation"]: r for r in summary if r["architecture"] == arch}
+        assert float(rows["book_e2e"]["p50_ms"]) > 0
+        assert float(rows["search_availability"]["p50_ms"]) > 0
+        assert float(rows["book_e2e"]["p50_ms"]) >= float(rows["book"]["p50_ms"])
+        achieved = float(rows["search_availability"]["achieved_rate"])
+        assert 15 * 0.85 <= achieved <= 15 * 1.15
+        run = out / "runs" / arch / "r0" / "s0"
+        overhead = json.loads((run / "overhead.json").read_text())
+        assert overhead["processes"] > 3 and overhead["total_rss_mib"] > 10
+        metrics = _rows(run / "metrics.csv")
+        components = {m["component"] for m in metrics}
+        assert {"postgres", "caddy", "generator"} <= components
+    assert json.loads((out / "runs/microservices/r0/s0/readlag.json").read_text())["count"] > 0
+    aggregate = _rows(out / "aggregate.csv")
+    assert aggregate
+
+
+def test_a_closed_loop_run_works_the_same_way(tmp_path: Path) -> None:
+    scenario = yaml.safe_load(SMALL.read_text())
+    scenario.update(name="ci-closed", load={"model": "closed", "users": 3,
+                                            "think_time_s": [0.1, 0.3]})
+    path = tmp_path / "closed.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    out = tmp_path / "run"
+
+    result = _run(path, out)
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = _rows(out / "summary.csv")
+    assert {r["architecture"] for r in summary} == {"monolith", "microservices"}
+    assert all(float(r["p50_ms"]) > 0 for r in summary if int(r["count"]) > 0)
+
+
+def test_ctrl_c_during_a_run_stops_everything_and_marks_the_folder_incomplete(
+        tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    with open(tmp_path / "stderr", "w") as stderr:
+        process = subprocess.Popen([sys.executable, "-m", "harness", "run", str(SMALL), "--out",
+                                    str(out)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
+    generator_log = out / "runs" / "monolith" / "r0" / "s0" / "deployment" / "logs" / "generator.log"
+    deadline = time.monotonic() + 120
+    while not generator_log.exists():
+        assert process.poll() is None and time.monotonic() < deadline, "the load never started"
+        time.sleep(0.1)
+    children = psutil.Process(process.pid).children(recursive=True)
+
+    process.send_signal(signal.SIGINT)
+    code = process.wait(60)
+
+    _, alive = psutil.wait_procs(children, timeout=5)
+    for proc in alive:
+        proc.kill()
+    assert code == 130
+    assert alive == []
+    state = json.loads((out / "run.json").read_text())
+    assert state["status"] == "incomplete" and state["runs"] == []
+    info = json.loads((out / "runs/monolith/r0/s0/info.json").read_text())
+    assert info["status"] == "incomplete"
