@@ -42,3 +42,16 @@ def test_the_notebook_is_stored_without_outputs() -> None:
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     nbformat.validate(notebook)
     assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
+
+
+def test_the_latency_notebook_runs_against_the_committed_sample_run() -> None:
+    sample = NOTEBOOK.parents[1] / "results" / "sample"
+    before = _files(sample)
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    # the notebook's default RUN_DIR is the sample; no environment override here
+    NotebookClient(notebook, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert len([o for o in outputs if "image/png" in o.get("data", {})]) == 2
+    assert _files(sample) == before
