@@ -106,3 +106,28 @@ def test_ctrl_c_during_a_run_stops_everything_and_marks_the_folder_incomplete(
     assert state["status"] == "incomplete" and state["runs"] == []
     info = json.loads((out / "runs/monolith/r0/s0/info.json").read_text())
     assert info["status"] == "incomplete"
+
+
+def test_report_rebuilds_a_copied_run_and_compare_reads_two_runs(tmp_path: Path) -> None:
+    import shutil
+
+    sample = ROOT / "results" / "sample"
+    copy = tmp_path / "sample"
+    shutil.copytree(sample, copy)
+    for name in ("report.md", "report.html", "summary.csv", "aggregate.csv"):
+        (copy / name).unlink()
+
+    rebuilt = subprocess.run([sys.executable, "-m", "harness", "report", str(copy)], cwd=ROOT,
+                             capture_output=True, text=True, timeout=300, check=False)
+    compared = subprocess.run([sys.executable, "-m", "harness", "compare", str(sample), str(copy)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    not_a_run = subprocess.run([sys.executable, "-m", "harness", "report", str(tmp_path)],
+                               cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert (copy / "report.html").exists() and (copy / "summary.csv").exists()
+    assert _rows(copy / "summary.csv") == _rows(sample / "summary.csv")
+    assert compared.returncode == 0, compared.stderr
+    assert "book_e2e" in compared.stdout and "not significant" in compared.stdout
+    assert not_a_run.returncode == 1
+    assert len(not_a_run.stderr.strip().splitlines()) == 1

@@ -120,3 +120,21 @@ def monolith_stack(postgres: PostgresServer, tmp_path: Path) -> Iterator[StartSt
     yield start
     for supervisor in supervisors:
         supervisor.stop_all()
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def deployment(postgres: PostgresServer, nats_server: NatsServer,
+               tmp_path: Path) -> Iterator[Any]:
+    """Microservices started one by one by the test (tests/integration/ms_support.py)."""
+    from tests.integration.ms_support import Deployment  # it imports this module's constants
+
+    deployment = Deployment(postgres, nats_server, tmp_path / "ms")
+    try:
+        yield deployment
+    finally:
+        deployment.close()

@@ -208,13 +208,19 @@ class EventBus:
         info = await self.consumer_info(consumer, producer)
         return 0 if info is None else info.delivered.consumer_seq
 
-    async def handled_all(self, consumer: str, producer: str) -> bool:
-        """True once `consumer` has acked everything this test published to `producer`."""
+    async def handled_all(self, consumer: str, producer: str,
+                          relayed_by: Service | None = None) -> bool:
+        """True once `consumer` has acked everything this test published to `producer` (and,
+        given the consuming service, once its outbox is empty: what it emitted is published)."""
         info = await self.consumer_info(consumer, producer)
         if info is None:
             return False
-        return (info.ack_floor.stream_seq >= self.published.get(producer, 0)
-                and info.num_pending == 0 and info.num_ack_pending == 0)
+        if not (info.ack_floor.stream_seq >= self.published.get(producer, 0)
+                and info.num_pending == 0 and info.num_ack_pending == 0):
+            return False
+        if relayed_by is None:
+            return True
+        return not await relayed_by.fetch("SELECT 1 FROM outbox LIMIT 1")
 
 
 async def wait_until(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 20) -> None:

@@ -8,35 +8,16 @@ import json
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from apps.booking.events import InventoryRejected, PaymentAuthorized, PaymentDeclined
-from harness.nats import NatsServer
-from harness.postgres import PostgresServer
 from tests.integration.conftest import ROOT
 from tests.integration.ms_support import CHECK_IN, ROOM, Deployment, EventBus, Service, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def deployment(postgres: PostgresServer, nats_server: NatsServer,
-               tmp_path: Path) -> Iterator[Deployment]:
-    deployment = Deployment(postgres, nats_server, tmp_path / "ms")
-    try:
-        yield deployment
-    finally:
-        deployment.close()
 
 
 @pytest.fixture

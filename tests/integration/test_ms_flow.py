@@ -26,11 +26,6 @@ TERMINAL = {"confirmed", "rejected", "cancelled"}
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def system(postgres: PostgresServer, nats_server: NatsServer,
            tmp_path: Path) -> Iterator[Deployment]:
     deployment = Deployment(postgres, nats_server, tmp_path / "ms")

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from apps.booking.lifecycle import RejectionReason
 from apps.microservices.common.envelope import envelope_for
 from harness.nats import NatsServer
-from harness.postgres import PostgresServer
 from tests.integration.ms_support import (
     ROOM,
     Deployment,
@@ -28,21 +25,6 @@ from tests.integration.ms_support import (
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def deployment(postgres: PostgresServer, nats_server: NatsServer,
-               tmp_path: Path) -> Iterator[Deployment]:
-    deployment = Deployment(postgres, nats_server, tmp_path / "ms")
-    try:
-        yield deployment
-    finally:
-        deployment.close()
 
 
 @pytest.fixture
@@ -122,7 +104,7 @@ async def test_a_request_delivered_twice_holds_once(
         await events.publish("booking", envelope, msg_id="second")
         # The same booking requested again under another event id is decided once too.
         await events.emit("booking", request, request.booking_id)
-        await wait_until(lambda: events.handled_all("inventory", "booking"),
+        await wait_until(lambda: events.handled_all("inventory", "booking", inventory),
                          "inventory handled all three deliveries")
         outcomes = await events.types("inventory")
 
@@ -141,7 +123,7 @@ async def test_a_declined_payment_releases_the_rooms_once(
         await events.publish("booking", rejection, msg_id="first")
         await events.publish("booking", rejection, msg_id="second")
         await events.emit("booking", cancelled(request.booking_id, units=2), request.booking_id)
-        await wait_until(lambda: events.handled_all("inventory", "booking"),
+        await wait_until(lambda: events.handled_all("inventory", "booking", inventory),
                          "inventory handled every delivery")
         outcomes = await events.types("inventory")
 
@@ -182,7 +164,7 @@ async def test_a_sold_out_rejection_releases_nothing(
         await settled(events, 2)
         await events.emit("booking", rejected(refused.booking_id, RejectionReason.SOLD_OUT),
                           refused.booking_id)
-        await wait_until(lambda: events.handled_all("inventory", "booking"),
+        await wait_until(lambda: events.handled_all("inventory", "booking", inventory),
                          "inventory handled the sold-out rejection")
         outcomes = await events.types("inventory")
 

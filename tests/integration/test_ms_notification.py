@@ -3,15 +3,11 @@ the outcome is delivered."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from apps.booking.lifecycle import RejectionReason
 from apps.microservices.common.envelope import envelope_for
 from harness.nats import NatsServer
-from harness.postgres import PostgresServer
 from tests.integration.ms_support import (
     Deployment,
     EventBus,
@@ -25,21 +21,6 @@ from tests.integration.ms_support import (
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def deployment(postgres: PostgresServer, nats_server: NatsServer,
-               tmp_path: Path) -> Iterator[Deployment]:
-    deployment = Deployment(postgres, nats_server, tmp_path / "ms")
-    try:
-        yield deployment
-    finally:
-        deployment.close()
 
 
 @pytest.fixture
@@ -65,7 +46,7 @@ async def test_every_outcome_is_notified_once_however_often_it_is_delivered(
             await events.publish("booking", envelope, msg_id=f"{envelope.event_id}-1")
             await events.publish("booking", envelope, msg_id=f"{envelope.event_id}-2")
             await events.emit("booking", outcome, booking_id)  # the same outcome, a new event id
-        await wait_until(lambda: events.handled_all("notification", "booking"),
+        await wait_until(lambda: events.handled_all("notification", "booking", notification),
                          "notification handled every delivery")
         sent = await events.events("notification")
 
