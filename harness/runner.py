@@ -98,8 +98,10 @@ def run(scenario_path: Path, out: Path | None, console: Console) -> Path:
     finally:
         state["finished_at"] = _now()
         _write_state(out, state)
-        with contextlib.suppress(Exception):
-            _build_report(out, console)
+        if state["status"] != "complete":
+            with contextlib.suppress(Exception):  # best effort: the data is what matters
+                _build_report(out, console)
+    _build_report(out, console)  # a complete run without its report is an error worth seeing
     return out
 
 
