@@ -1,5 +1,6 @@
 """Hotels, room types and the booking horizon: the reference data every service reads."""
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -82,3 +83,16 @@ def hotel_to_dict(hotel: Hotel) -> dict[str, Any]:
             for rt in hotel.room_types
         ],
     }
+
+
+def catalog_from_rows(rows: Iterable[Sequence[Any]], start_date: date, horizon_days: int) -> Catalog:
+    """Rebuild a catalog from stored rows of (hotel_id, hotel name, city, room_type_id, room type
+    name, units, nightly_rate_cents), ordered by hotel then room type."""
+    hotels: dict[str, tuple[str, str, list[RoomType]]] = {}
+    for hotel_id, hotel_name, city, room_type_id, name, units, rate in rows:
+        entry = hotels.setdefault(hotel_id, (hotel_name, city, []))
+        entry[2].append(RoomType(room_type_id, hotel_id, name, units, rate))
+    return Catalog(
+        hotels=tuple(Hotel(hid, name, city, tuple(rts)) for hid, (name, city, rts) in hotels.items()),
+        horizon=Horizon(start_date, horizon_days),
+    )

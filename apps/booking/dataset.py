@@ -25,6 +25,17 @@ class DatasetSpec:
     horizon_days: int = 60
     seed: int = 0
 
+    @classmethod
+    def from_mapping(cls, raw: dict) -> "DatasetSpec":
+        """From decoded JSON: `start_date` may be an ISO date string."""
+        fields = dict(raw)
+        if isinstance(fields.get("start_date"), str):
+            try:
+                fields["start_date"] = date.fromisoformat(fields["start_date"])
+            except ValueError:
+                raise ValidationError("start_date: must be a date (YYYY-MM-DD)") from None
+        return cls(**fields)
+
     def __post_init__(self) -> None:
         for name in ("hotels", "room_types_per_hotel", "units_per_room_type"):
             value = getattr(self, name)

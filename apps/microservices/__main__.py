@@ -10,7 +10,6 @@ import asyncio
 import importlib
 import json
 import sys
-from datetime import date
 from pathlib import Path
 
 import uvicorn
@@ -28,10 +27,7 @@ def manifest_path(service: str) -> Path:
 
 
 def _dataset(text: str) -> DatasetSpec:
-    raw = json.loads(text)
-    if "start_date" in raw:
-        raw["start_date"] = date.fromisoformat(raw["start_date"])
-    return DatasetSpec(**raw)
+    return DatasetSpec.from_mapping(json.loads(text))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import sys
-from datetime import date
 
 import asyncpg
 import uvicorn
@@ -19,10 +18,7 @@ from apps.monolith.schema import migrate
 
 
 def _dataset(text: str) -> DatasetSpec:
-    raw = json.loads(text)
-    if "start_date" in raw:
-        raw["start_date"] = date.fromisoformat(raw["start_date"])
-    return DatasetSpec(**raw)
+    return DatasetSpec.from_mapping(json.loads(text))
 
 
 async def _init(dsn: str, spec: DatasetSpec) -> bool:

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import asyncpg
 import orjson
 
-from apps.booking.catalog import Catalog, Horizon, Hotel, RoomType
+from apps.booking.catalog import Catalog, catalog_from_rows
 from apps.booking.dataset import DatasetSpec, generate_catalog
 from apps.booking.pricing import amount_cents
 from apps.booking.validation import CheckAvailability, ListHotels
@@ -63,15 +63,7 @@ async def load_catalog(conn: asyncpg.Connection) -> Catalog:
         "r.nightly_rate_cents FROM hotels h JOIN room_types r USING (hotel_id) "
         "ORDER BY h.hotel_id, r.room_type_id"
     )
-    hotels: dict[str, tuple[str, str, list[RoomType]]] = {}
-    for row in rows:
-        entry = hotels.setdefault(row["hotel_id"], (row["hotel_name"], row["city"], []))
-        entry[2].append(RoomType(row["room_type_id"], row["hotel_id"], row["name"], row["units"],
-                                 row["nightly_rate_cents"]))
-    return Catalog(
-        hotels=tuple(Hotel(hid, name, city, tuple(rts)) for hid, (name, city, rts) in hotels.items()),
-        horizon=Horizon(meta["start_date"], meta["horizon_days"]),
-    )
+    return catalog_from_rows(rows, meta["start_date"], meta["horizon_days"])
 
 
 async def list_hotels(conn: asyncpg.Connection, query: ListHotels) -> list[dict]:

@@ -11,7 +11,7 @@ from dataclasses import asdict
 
 import asyncpg
 
-from apps.booking.catalog import Catalog, Horizon, Hotel, RoomType
+from apps.booking.catalog import Catalog, catalog_from_rows
 from apps.booking.dataset import DatasetSpec, generate_catalog
 
 DDL = """
@@ -76,12 +76,4 @@ async def load(conn: asyncpg.Connection) -> Catalog:
         "r.nightly_rate_cents FROM ref_hotels h JOIN ref_room_types r USING (hotel_id) "
         "ORDER BY h.hotel_id, r.room_type_id"
     )
-    hotels: dict[str, tuple[str, str, list[RoomType]]] = {}
-    for row in rows:
-        entry = hotels.setdefault(row["hotel_id"], (row["hotel_name"], row["city"], []))
-        entry[2].append(RoomType(row["room_type_id"], row["hotel_id"], row["name"], row["units"],
-                                 row["nightly_rate_cents"]))
-    return Catalog(
-        hotels=tuple(Hotel(hid, name, city, tuple(rts)) for hid, (name, city, rts) in hotels.items()),
-        horizon=Horizon(meta["start_date"], meta["horizon_days"]),
-    )
+    return catalog_from_rows(rows, meta["start_date"], meta["horizon_days"])
