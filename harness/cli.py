@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from harness import runner
@@ -96,13 +97,55 @@ def run_scenario(
     print(folder / "report.html", flush=True)
 
 
+@app.command("sim")
+def simulate(
+    scenario: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="scenario YAML")],
+    calibration: Annotated[Path | None, typer.Option(
+        exists=True, help="a run folder (its calibration.yaml) or a calibration file; default: the "
+                          "calibration shipped with archbench")] = None,
+    overrides: Annotated[list[str] | None, typer.Option(
+        "--set", help="KEY=VALUE scenario override, repeatable: sim.cores_per_host=8, "
+                      "sim.network_rtt_ms=2, sim.whatif.parameter=sim.hosts, load.steps=[50,100]")] = None,
+    out: Annotated[Path | None, typer.Option(help="output folder (default: results/sim-<name>-<time>); "
+                                                  "must not exist")] = None,
+    processes: Annotated[int | None, typer.Option(min=1, max=256, help="parallel replications "
+                                                                       "(default: one per core)")] = None,
+    saturation: Annotated[bool, typer.Option(help="search each architecture's saturation rate")] = True,
+) -> None:
+    """Simulate SCENARIO (SimPy models of both architectures): latency against load, saturation
+    rates and, with `sim.whatif`, where the architectures cross over. No server is started."""
+    from sim import params, whatif
+
+    resolved = load_scenario(scenario, overrides or [])
+    cal = params.load(calibration) if calibration is not None else params.default()
+    for arch in resolved.architectures:
+        cal.arch(arch)
+    folder = out or Path.cwd() / "results" / f"sim-{resolved.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if folder.exists():
+        raise HarnessError(f"output folder {folder} already exists; choose another with --out")
+    with stop_signals_interrupt():
+        try:
+            with console.status("simulating"):
+                result = whatif.run(resolved, cal, processes=processes, with_saturation=saturation)
+        except KeyboardInterrupt:
+            console.print("interrupted: nothing written")
+            raise typer.Exit(130) from None
+    whatif.write(result, cal, folder)
+    console.print(whatif.markdown(result, cal), markup=False, highlight=False)
+    print(folder, flush=True)
+
+
 @app.command()
 def report(
     run_dir: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="a run folder")],
+    simulate: Annotated[bool, typer.Option(help="recalibrate the simulation from the run and "
+                                                "redo its predictions first")] = False,
 ) -> None:
     """Rebuild summary.csv, aggregate.csv, the plots, report.md and report.html of a run."""
     from harness.report import build
 
+    if simulate:
+        runner.simulate(run_dir, console)
     print(build(run_dir), flush=True)
 
 
@@ -146,5 +189,5 @@ def main() -> None:
     try:
         app()
     except HarnessError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(1)

@@ -8,9 +8,11 @@ sweep), duration, warm-up, repeats, the SLO and the seed.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pydantic
 import yaml
@@ -34,6 +36,24 @@ class Dataset(_Strict):
     seed: int = 0
 
 
+def check_latency(value: str) -> str:
+    """`none`, `fixed:S`, `exponential:MEAN_S` or `lognormal:MEDIAN_S,SIGMA`."""
+    kind, _, params = value.partition(":")
+    expected = {"none": 0, "fixed": 1, "exponential": 1, "lognormal": 2}
+    if kind not in expected:
+        raise ValueError("expected none, fixed:S, exponential:MEAN_S or lognormal:MEDIAN_S,SIGMA")
+    numbers = [p for p in params.split(",") if p] if params else []
+    if len(numbers) != expected[kind]:
+        raise ValueError(f"{kind} takes {expected[kind]} number(s)")
+    try:
+        values = [float(n) for n in numbers]
+    except ValueError:
+        raise ValueError(f"{kind}: parameters must be numbers") from None
+    if any(v < 0 for v in values):
+        raise ValueError("parameters must not be negative")
+    return value
+
+
 class PaymentProvider(_Strict):
     latency: str = "fixed:0.005"
     decline_rate: float = Field(0.0, ge=0.0, le=1.0)
@@ -42,20 +62,7 @@ class PaymentProvider(_Strict):
     @field_validator("latency")
     @classmethod
     def _known_distribution(cls, value: str) -> str:
-        kind, _, params = value.partition(":")
-        expected = {"none": 0, "fixed": 1, "exponential": 1, "lognormal": 2}
-        if kind not in expected:
-            raise ValueError("expected none, fixed:S, exponential:MEAN_S or lognormal:MEDIAN_S,SIGMA")
-        numbers = [p for p in params.split(",") if p] if params else []
-        if len(numbers) != expected[kind]:
-            raise ValueError(f"{kind} takes {expected[kind]} number(s)")
-        try:
-            values = [float(n) for n in numbers]
-        except ValueError:
-            raise ValueError(f"{kind}: parameters must be numbers") from None
-        if any(v < 0 for v in values):
-            raise ValueError("parameters must not be negative")
-        return value
+        return check_latency(value)
 
 
 class Replicas(_Strict):
@@ -120,6 +127,57 @@ class Slo(_Strict):
     p99_ms: float = Field(500.0, gt=0)
 
 
+SIM_SERVICES = ("monolith", "booking", "inventory", "payment", "notification", "query")
+SimService = Literal["monolith", "booking", "inventory", "payment", "notification", "query"]
+
+
+class WhatIf(_Strict):
+    """One dimension to sweep in the simulation: a dotted scenario key and the values to try."""
+
+    parameter: str = Field(description="e.g. sim.network_rtt_ms, payment_provider.latency")
+    values: tuple[float | int | str, ...] = Field(min_length=1)
+
+
+class Sim(_Strict):
+    """What the simulation models beyond the measured deployment (`archbench sim`)."""
+
+    hosts: int = Field(1, ge=1, le=256, description="machines the processes are spread over")
+    cores_per_host: float = Field(2.0, gt=0, le=1024)
+    replicas: dict[SimService, int] = Field(default_factory=dict,
+                                            description="instances per service (monolith: per worker set)")
+    network_rtt_ms: float | None = Field(None, ge=0, le=10_000,
+                                         description="round trip between two processes; None: calibrated")
+    broker_latency_ms: float | None = Field(None, ge=0, le=10_000,
+                                            description="JetStream store per publish; None: calibrated")
+    payment_latency: str | None = Field(None, description="overrides payment_provider.latency in the model")
+    duration_s: float = Field(30.0, gt=0, le=36_000, description="simulated seconds measured per point")
+    warmup_s: float = Field(5.0, ge=0, le=36_000)
+    replications: int = Field(5, ge=1, le=200)
+    rates: tuple[float, ...] = Field((), description="load levels to simulate; default: the load's")
+    whatif: WhatIf | None = None
+    saturation_search: bool = Field(True, description="search each architecture's saturation rate")
+    generator_on_host: bool = Field(True, description="the load generator shares host 0, as measured")
+
+    @field_validator("replicas")
+    @classmethod
+    def _positive_replicas(cls, value: dict[str, int]) -> dict[str, int]:
+        if any(not 1 <= n <= 64 for n in value.values()):
+            raise ValueError("every replica count must be between 1 and 64")
+        return value
+
+    @field_validator("rates")
+    @classmethod
+    def _positive_rates(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(v <= 0 for v in value):
+            raise ValueError("every rate must be > 0")
+        return value
+
+    @field_validator("payment_latency")
+    @classmethod
+    def _latency(cls, value: str | None) -> str | None:
+        return None if value is None else check_latency(value)
+
+
 class Scenario(_Strict):
     name: str = "default"
     description: str = ""
@@ -135,6 +193,7 @@ class Scenario(_Strict):
     window_s: float = Field(5.0, gt=0)
     repeats: int = Field(1, ge=1, le=100)
     slo: Slo = Slo()
+    sim: Sim = Sim()
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -148,24 +207,57 @@ class Scenario(_Strict):
         return self
 
 
-def load_scenario(path: Path | None) -> Scenario:
-    """Parse and validate a scenario file; no file means every default."""
-    if path is None:
-        return Scenario()
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise HarnessError(f"cannot read scenario {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise HarnessError(f"{path}: not valid YAML: {exc}") from exc
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise HarnessError(f"{path}: expected a mapping of keys at the top level")
+def load_scenario(path: Path | None, overrides: Iterable[str] = ()) -> Scenario:
+    """Parse and validate a scenario file (no file means every default), with `KEY=VALUE`
+    overrides (`--set`) applied before validation."""
+    raw: Any = {}
+    if path is not None:
+        try:
+            raw = yaml.safe_load(path.read_text())
+        except OSError as exc:
+            raise HarnessError(f"cannot read scenario {path}: {exc.strerror}") from exc
+        except yaml.YAMLError as exc:
+            raise HarnessError(f"{path}: not valid YAML: {exc}") from exc
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
+            raise HarnessError(f"{path}: expected a mapping of keys at the top level")
+    overrides = list(overrides)
+    raw = apply_overrides(raw, overrides)
     try:
         return Scenario.model_validate(raw)
     except pydantic.ValidationError as exc:
-        raise HarnessError(f"{path}: {describe(exc)}") from None
+        where = f"{path}" if path is not None else "scenario"
+        if overrides:
+            where += " with --set " + " ".join(overrides)
+        raise HarnessError(f"{where}: {describe(exc)}") from None
+
+
+def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+    """`key.sub=value` overrides on a scenario mapping; the value is read as YAML (numbers, lists,
+    strings). Validation is the schema's; a malformed item is a HarnessError."""
+    result = copy.deepcopy(raw)
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        path = key.strip().split(".")
+        if not sep or any(not part for part in path):
+            raise HarnessError(f"--set {item!r}: expected KEY=VALUE with a dotted KEY, "
+                               "e.g. sim.cores_per_host=4")
+        try:
+            value = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError:
+            raise HarnessError(f"--set {item!r}: the value is not valid YAML") from None
+        node = result
+        for depth, part in enumerate(path[:-1]):
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                raise HarnessError(f"--set {item!r}: {'.'.join(path[:depth + 1])} is a value, "
+                                   "not a section")
+            node = child
+        node[path[-1]] = value
+    return result
 
 
 def describe(exc: pydantic.ValidationError) -> str:

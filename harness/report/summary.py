@@ -113,28 +113,32 @@ def histogram_mean(histogram: HdrHistogram) -> float:
 
 
 def cpu_seconds(run: Run) -> float:
-    """CPU-seconds of the system under test within the measured window (generator excluded).
+    """CPU-seconds of the system under test within the measured window (generator excluded)."""
+    start, end = _float(run.info.get("measured_from")), _float(run.info.get("measured_to"))
+    per_component = component_cpu_seconds(run.metrics, start, end)
+    per_component.pop(GENERATOR, None)
+    return sum(per_component.values()) if per_component else math.nan
+
+
+def component_cpu_seconds(metrics: pd.DataFrame, start: float, end: float) -> dict[str, float]:
+    """CPU-seconds of each component between `start` and `end` (epoch seconds).
 
     Each component's cumulative CPU is interpolated linearly at both ends of the window, so sampling
-    at 1 Hz neither loses nor adds the part of a second next to the boundaries.
+    at 1 Hz neither loses nor adds the part of a second next to the boundaries. A component not
+    running during the window is left out.
     """
-    start, end = _float(run.info.get("measured_from")), _float(run.info.get("measured_to"))
-    metrics = run.metrics
     if math.isnan(start) or math.isnan(end) or end <= start or metrics.empty:
-        return math.nan
-    total = 0.0
-    components = metrics[metrics["component"] != GENERATOR]
-    if components.empty:
-        return math.nan
-    for _, samples in components.groupby("component"):
+        return {}
+    result = {}
+    for component, samples in metrics.groupby("component"):
         samples = samples.sort_values("t")
         t = samples["t"].to_numpy(dtype=float)
         cpu = samples["cpu_s"].to_numpy(dtype=float)
         if t[-1] < start or t[0] > end:
-            continue  # the component did not run during the measurement
+            continue
         at_start, at_end = np.interp([start, end], t, cpu)
-        total += float(at_end - at_start)
-    return total
+        result[str(component)] = float(at_end - at_start)
+    return result
 
 
 def run_table(folder: RunFolder) -> pd.DataFrame:

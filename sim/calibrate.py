@@ -1,0 +1,278 @@
+"""Calibration: the models' parameters measured from a run folder.
+
+Method (also printed in the report):
+
+1. **Measurements.** For every run of an architecture: its offered and achieved rate, each
+   operation's p50 and p99 (HDR histograms of the measured period), and each component's CPU
+   (psutil, cumulative, interpolated at the window's ends) in the measured period and in the idle
+   seconds the runner records before the load starts.
+2. **Background CPU** of a component is its CPU rate while idle (median over runs); a folder
+   without idle windows falls back to the intercept of CPU rate against load across its steps,
+   and to zero for a single step.
+3. **Service demand law.** D = U / X: a component's CPU per visit is its CPU-seconds above
+   background divided by the visits it served. Visits (requests handled, statements, messages
+   moved) are not logged by the apps, so the model counts them: it is run at each measured load
+   and reports how many visits of each component the measured completions imply. Pooled over the
+   steps that kept up with their offered load (>= 95%): D = Σ(CPU - background) / Σ visits.
+   Visits barely depend on the demands (only through polls), so two rounds settle them.
+4. **Residual latency.** At the lowest measured load (the calibration point) the model with
+   these demands and no residual gives each operation's latency distribution; what the measured
+   p50 and p99 exceed it by is fitted as a lognormal residual (latency no modelled component
+   accounts for: client, framework and kernel overhead, I/O waits). Every other step is a
+   prediction, and the validation table says which row was used for calibration.
+
+The network hop (one-way, between two processes on the loopback) is not measurable from a run
+folder and keeps its configured value (50 µs unless edited).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.errors import HarnessError
+from harness.report.rundir import RunFolder, load_run_folder
+from harness.report.summary import component_cpu_seconds
+from harness.scenario import Scenario
+from sim.model import Outcome, settings_for, simulate
+from sim.params import (
+    ARCHITECTURES,
+    COMPONENTS,
+    LATENCIES,
+    ArchParams,
+    Calibration,
+    Component,
+    Residual,
+)
+from sim.study import Job, run_jobs
+
+KEEPING_UP = 0.95  # a step whose achieved rate is below this share of offered is saturated
+CALIBRATION_REQUESTS = 25_000  # per simulated level: the mix's sampling noise stays near 1%
+
+
+@dataclass
+class Step:
+    """One measured run (or a simulated one, for the round trip)."""
+
+    architecture: str
+    repeat: int
+    step: int
+    level: float  # offered rate (open) or users (closed)
+    achieved_rate: float
+    measured_s: float
+    cpu_cores: dict[str, float]  # per component, in the measured period
+    idle_cores: dict[str, float] | None  # per component, with no load
+    p50_ms: dict[str, float]
+    p99_ms: dict[str, float]
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def keeps_up(self) -> bool:
+        return self.achieved_rate >= KEEPING_UP * self.level
+
+
+def steps_from_run(folder: RunFolder) -> list[Step]:
+    steps = []
+    for run in folder.runs:
+        info, summary = run.info, run.summary
+        start, end = _num(info.get("measured_from")), _num(info.get("measured_to"))
+        if math.isnan(start) or math.isnan(end) or run.metrics.empty:
+            continue
+        measured = end - start
+        cpu = {c: s / measured for c, s in component_cpu_seconds(run.metrics, start, end).items()}
+        idle = None
+        idle_from, idle_to = _num(info.get("idle_from")), _num(info.get("idle_to"))
+        if not math.isnan(idle_from) and idle_to > idle_from:
+            span = idle_to - idle_from
+            idle = {c: s / span for c, s in
+                    component_cpu_seconds(run.metrics, idle_from, idle_to).items()}
+        percentiles = summary.get("percentiles_ms") or {}
+        level = _num(info.get("offered_rate"))
+        if math.isnan(level):
+            level = _num(info.get("users"))
+        steps.append(Step(
+            architecture=run.architecture, repeat=run.repeat, step=run.step, level=level,
+            achieved_rate=_num(summary.get("achieved_rate")), measured_s=measured,
+            cpu_cores=cpu, idle_cores=idle,
+            p50_ms={op: _num(p.get("p50")) for op, p in percentiles.items()},
+            p99_ms={op: _num(p.get("p99")) for op, p in percentiles.items()},
+            counts={op: int(n) for op, n in (summary.get("requests") or {}).items()},
+        ))
+    return steps
+
+
+def step_from_outcome(outcome: Outcome, background: dict[str, float], step: int = 0) -> Step:
+    """What a run folder would have recorded of a simulation (the calibration round trip)."""
+    ops = [op for op in outcome.latencies if len(outcome.latencies[op])]
+    return Step(
+        architecture=outcome.architecture, repeat=0, step=step, level=outcome.level,
+        achieved_rate=outcome.throughput, measured_s=outcome.measured_s,
+        cpu_cores={c: s / outcome.measured_s for c, s in outcome.cpu_s.items()},
+        idle_cores=dict(background),
+        p50_ms={op: outcome.quantile_ms(op, 0.5) for op in ops},
+        p99_ms={op: outcome.quantile_ms(op, 0.99) for op in ops},
+        counts={op: len(outcome.latencies[op]) for op in ops},
+    )
+
+
+def calibrate_run(run_dir: Path, base: Calibration, processes: int | None = None) -> Calibration:
+    folder = load_run_folder(run_dir)
+    scenario = Scenario.model_validate(folder.scenario) if folder.scenario else Scenario()
+    steps = steps_from_run(folder)
+    if not steps:
+        raise HarnessError(f"{run_dir}: no run with CPU measurements to calibrate from")
+    source = {"run": str(Path(run_dir).resolve()), "scenario": folder.meta.get("scenario"),
+              "git_revision": folder.environment.get("git_revision"),
+              "cpu": folder.environment.get("cpu"), "cores": folder.environment.get("cores")}
+    return calibrate(steps, scenario, base, source, processes=processes)
+
+
+def calibrate(steps: list[Step], scenario: Scenario, base: Calibration,
+              source: dict[str, Any] | None = None, rounds: int = 2,
+              processes: int | None = None) -> Calibration:
+    """Fit every architecture found in `steps`; `base` supplies the starting point and whatever the
+    measurements cannot (the hop)."""
+    cal = base
+    notes: list[str] = []
+    for arch in ARCHITECTURES:
+        mine = [s for s in steps if s.architecture == arch]
+        if not mine:
+            continue
+        background = _background(mine, arch, notes)
+        usable = [s for s in mine if s.keeps_up] or [min(mine, key=lambda s: s.level)]
+        params = ArchParams({name: replace(c, background_cores=background[name])
+                             for name, c in cal.arch(arch).components.items()}, {})
+        for round_ in range(rounds):
+            # the first round only needs visits roughly right; the last one sets the demands
+            size = CALIBRATION_REQUESTS if round_ == rounds - 1 else CALIBRATION_REQUESTS // 5
+            params = _demands(usable, scenario, cal.with_arch(arch, params), arch, background,
+                              processes, size)
+        lowest = min(mine, key=lambda s: (s.level, s.repeat))
+        residuals = _residuals([s for s in mine if s.level == lowest.level], scenario,
+                               cal.with_arch(arch, params), arch)
+        cal = cal.with_arch(arch, ArchParams(params.components, residuals))
+    meta = dict(source or {})
+    meta.update({"method": "service demand law; see sim/calibrate.py", "notes": notes,
+                 "calibration_level": {a: min(s.level for s in steps if s.architecture == a)
+                                       for a in {s.architecture for s in steps}}})
+    return replace(cal, source=meta)
+
+
+def _background(steps: list[Step], arch: str, notes: list[str]) -> dict[str, float]:
+    result = {}
+    for name in COMPONENTS[arch]:
+        idle = [s.idle_cores[name] for s in steps if s.idle_cores and name in s.idle_cores]
+        if idle:
+            result[name] = max(0.0, statistics.median(idle))
+            continue
+        points = [(s.achieved_rate, s.cpu_cores[name]) for s in steps
+                  if s.keeps_up and name in s.cpu_cores]
+        if len({x for x, _ in points}) >= 2:
+            _slope, intercept = np.polyfit([x for x, _ in points], [y for _, y in points], 1)
+            result[name] = max(0.0, float(intercept))
+            notes.append(f"{arch}.{name}: background from the intercept across steps (no idle window)")
+        else:
+            result[name] = 0.0
+            notes.append(f"{arch}.{name}: background unknown (no idle window, one step): taken as 0")
+    return result
+
+
+def _demands(steps: list[Step], scenario: Scenario, cal: Calibration, arch: str,
+             background: dict[str, float], processes: int | None, requests: int) -> ArchParams:
+    """D = Σ(CPU above background) / Σ visits, visits counted by the model at each step's load."""
+    above: dict[str, float] = {}
+    visits: dict[str, float] = {}
+    levels = sorted({s.level for s in steps})
+    jobs = [Job(_as_measured(scenario, level, requests), cal, arch, level, seed=1) for level in levels]
+    for level, row in zip(levels, run_jobs(jobs, processes).to_dict("records"), strict=True):
+        at_level = [s for s in steps if s.level == level]
+        for name in COMPONENTS[arch]:
+            if not row.get(f"visits_{name}"):
+                continue
+            per_second = row[f"visits_{name}"]
+            # scale the model's visits to the throughput actually measured
+            scale = statistics.mean(s.achieved_rate for s in at_level) / max(row["throughput"], 1e-9)
+            for s in at_level:
+                if name not in s.cpu_cores:
+                    continue
+                above[name] = above.get(name, 0.0) + max(0.0, s.cpu_cores[name] - background[name]) \
+                    * s.measured_s
+                visits[name] = visits.get(name, 0.0) + per_second * scale * s.measured_s
+    components = {}
+    for name, c in cal.arch(arch).components.items():
+        demand = above[name] / visits[name] if visits.get(name) else c.demand_s
+        components[name] = Component(demand, background[name], c.cv)
+    return ArchParams(components, {})
+
+
+def _residuals(steps: list[Step], scenario: Scenario, cal: Calibration, arch: str) -> dict[str, Residual]:
+    """Per operation, the lognormal that added to the model's latency gives the measured p50/p99."""
+    level = steps[0].level
+    outcome = simulate(settings_for(_as_measured(scenario, level), cal, arch, level, seed=2))
+    rng = np.random.default_rng(0)
+    residuals = {}
+    for op in LATENCIES:
+        measured50 = [s.p50_ms[op] for s in steps if not math.isnan(s.p50_ms.get(op, math.nan))]
+        measured99 = [s.p99_ms[op] for s in steps if not math.isnan(s.p99_ms.get(op, math.nan))]
+        modelled = outcome.latencies.get(op)
+        if not measured50 or modelled is None or len(modelled) < 20:
+            continue
+        if arch == "monolith" and op == "book_e2e":
+            continue  # the same request as book
+        residuals[op] = fit_residual(modelled * 1e3, statistics.median(measured50),
+                                     statistics.median(measured99), rng)
+    return residuals
+
+
+def _as_measured(scenario: Scenario, level: float, requests: int = CALIBRATION_REQUESTS) -> Scenario:
+    """The scenario as it was measured (one host, no what-if), simulated long enough for about
+    `requests` requests at `level` (requests/s open; users, at about one request/s each, closed)."""
+    rate = level
+    if scenario.load.model == "closed":
+        low, high = scenario.load.think_time_s
+        rate = level / max((low + high) / 2 + 0.01, 0.01)  # users over think time (plus ~10 ms)
+    duration = max(10.0, requests / max(rate, 1e-9))
+    return scenario.model_copy(update={"sim": scenario.sim.model_copy(update={
+        "duration_s": duration, "warmup_s": 2.0, "hosts": 1, "replicas": {}, "network_rtt_ms": None,
+        "broker_latency_ms": None, "payment_latency": None, "generator_on_host": True,
+        "whatif": None})})
+
+
+def fit_residual(modelled_ms: np.ndarray, p50_ms: float, p99_ms: float,
+                 rng: np.random.Generator) -> Residual:
+    """The lognormal R (median, sigma) for which modelled + R has the measured p50 and p99
+    (a grid over sigma, bisection on the median); zero when the model alone is already slower."""
+    base = np.asarray(modelled_ms, dtype=float)
+    if np.quantile(base, 0.5) >= p50_ms:
+        return Residual()
+    normal = rng.standard_normal(5_000)
+    sample = rng.choice(base, size=normal.size)
+    best: tuple[float, float, float] | None = None
+    for sigma in np.linspace(0.0, 2.0, 41):
+        shape = np.exp(sigma * normal)
+        low, high = 0.0, p50_ms
+        for _ in range(30):
+            median = (low + high) / 2
+            if np.quantile(sample + median * shape, 0.5) < p50_ms:
+                low = median
+            else:
+                high = median
+        median = (low + high) / 2
+        error = abs(float(np.quantile(sample + median * shape, 0.99)) - p99_ms)
+        if best is None or error < best[0]:
+            best = (error, median, float(sigma))
+    assert best is not None
+    return Residual(best[1] / 1e3, best[2])
+
+
+def _num(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
