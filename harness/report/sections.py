@@ -21,6 +21,7 @@ from harness.report.findings import (
 )
 from harness.report.render import Block, Bullets, Heading, Image, Notice, Paragraph, Table
 from harness.report.rundir import RunFolder
+from harness.report.simulation import simulation_blocks
 from harness.report.spread import DASH, TIMES, relative
 from harness.report.summary import Tables, architecture_order
 
@@ -43,6 +44,7 @@ def report_blocks(folder: RunFolder, tables: Tables, figures: dict[str, Path]) -
     blocks += _latency(tables)
     blocks += _efficiency(folder, tables)
     blocks += _saturation(folder, tables)
+    blocks += simulation_blocks(folder.path, slo_of(folder.scenario)["operation"])
     if figures:
         blocks.append(Heading("Figures"))
         blocks += [Image(path, caption) for caption, path in figures.items()]

@@ -64,6 +64,28 @@ def test_an_open_loop_run_produces_every_artifact_for_both_architectures(tmp_pat
     aggregate = _rows(out / "aggregate.csv")
     assert aggregate
 
+    # the simulation calibrated from this run and predicted it
+    assert not (out / "sim" / "error.txt").exists()
+    for arch in ("monolith", "microservices"):
+        info = json.loads((out / "runs" / arch / "r0" / "s0" / "info.json").read_text())
+        assert info["idle_from"] < info["idle_to"] <= info["measured_from"]
+    calibration = yaml.safe_load((out / "calibration.yaml").read_text())
+    for arch, components in (("monolith", {"monolith", "postgres", "caddy"}),
+                             ("microservices", {"booking", "query", "nats", "postgres"})):
+        found = calibration["architectures"][arch]["components"]
+        assert components <= set(found)
+        assert all(found[c]["demand_ms"] > 0 for c in components), found
+    validation = _rows(out / "sim" / "validation.csv")
+    assert {(r["architecture"], r["operation"]) for r in validation} >= {
+        ("monolith", "book_e2e"), ("microservices", "book_e2e"), ("microservices", "search_availability")}
+    for row in validation:
+        assert float(row["predicted_p50_ms"]) > 0 and float(row["predicted_throughput"]) > 0
+        assert row["role"] == "calibration"  # the run's only step is the calibration point
+    engine = _rows(out / "sim" / "engine_validation.csv")
+    assert len(engine) >= 6
+    report = (out / "report.md").read_text()
+    assert "## Simulation" in report and "Predicted vs measured" in report
+
 
 def test_a_closed_loop_run_works_the_same_way(tmp_path: Path) -> None:
     scenario = yaml.safe_load(SMALL.read_text())
@@ -79,6 +101,9 @@ def test_a_closed_loop_run_works_the_same_way(tmp_path: Path) -> None:
     summary = _rows(out / "summary.csv")
     assert {r["architecture"] for r in summary} == {"monolith", "microservices"}
     assert all(float(r["p50_ms"]) > 0 for r in summary if int(r["count"]) > 0)
+    validation = _rows(out / "sim" / "validation.csv")  # closed-loop runs are simulated too
+    assert {r["architecture"] for r in validation} == {"monolith", "microservices"}
+    assert all(float(r["predicted_throughput"]) > 0 for r in validation)
 
 
 def test_ctrl_c_during_a_run_stops_everything_and_marks_the_folder_incomplete(
