@@ -2,7 +2,7 @@
 the same process, and the wall time to simulate a million requests of the microservices model with
 independent replications in parallel processes.
 
-    .venv/bin/python benchmarks/sim_speed.py [--requests 1000000] [--rate 200] [--repeats 3]
+    .venv/bin/python benchmarks/sim_speed.py [--requests 1000000] [--rate 40] [--repeats 3]
 
 Raw rate: 100 SimPy processes each waiting exponential timeouts (one event per wait, the cheapest
 thing SimPy does). Model rate: events scheduled by the model (SimPy numbers each one) per wall
@@ -65,7 +65,7 @@ def model_run(args: tuple[str, float, float, int]) -> tuple[int, int, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1_000_000)
-    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--rate", type=float, default=40.0)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()

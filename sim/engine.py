@@ -19,6 +19,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 from itertools import count
+from typing import Any
 
 import simpy
 from simpy.core import Environment
@@ -46,7 +47,7 @@ class Host:
         self.name = name
         self.cores = float(cores)
         self.speed = float(speed)
-        self._jobs: list[tuple[float, int, Callable[[], None]]] = []
+        self._jobs: list[tuple[float, int, Callable[[Any], None], Any]] = []
         self._virtual = 0.0
         self._updated = 0.0
         self._generation = 0
@@ -64,12 +65,12 @@ class Host:
                 self.speed if jobs <= self.cores else self.speed * self.cores / jobs)
         self._updated = now
 
-    def run(self, demand: float, done: Callable[[], None]) -> None:
-        """Serve `demand` CPU-seconds, then call `done()`."""
+    def run(self, demand: float, done: Callable[[Any], None], arg: Any = None) -> None:
+        """Serve `demand` CPU-seconds, then call `done(arg)`."""
         now = self.env.now
         self._advance(now)
         jobs = self._jobs
-        heapq.heappush(jobs, (self._virtual + demand, next(self._seq), done))
+        heapq.heappush(jobs, (self._virtual + demand, next(self._seq), done, arg))
         self.busy_s += demand
         head = jobs[0][0]
         due = now + (head - self._virtual) / self._rate(len(jobs))
@@ -98,20 +99,20 @@ class Host:
         if delay > 1e-12 and now + delay > now:
             self._arm(delay)  # fired early: others arrived since it was armed
             return
-        done = heapq.heappop(jobs)[2]
+        _, _, done, arg = heapq.heappop(jobs)
         finished = None
         while jobs:
             delay = (jobs[0][0] - virtual) / rate
             if delay > 1e-12 and now + delay > now:
                 break
             finished = finished or []
-            finished.append(heapq.heappop(jobs)[2])
+            finished.append(heapq.heappop(jobs))
         if jobs:
             self._arm((jobs[0][0] - virtual) / self._rate(len(jobs)))
-        done()
+        done(arg)
         if finished:
-            for other in finished:
-                other()
+            for _, _, other, other_arg in finished:
+                other(other_arg)
 
 
 class Proc:
@@ -164,22 +165,22 @@ class Proc:
     def _start(self, demand: float, visit: str, n: int, event: Event) -> None:
         if self._running < self.threads:
             self._running += 1
-            self.host.run(demand, self._finisher(demand, visit, n, event))
+            self.host.run(demand, self._finish, (demand, visit, n, event))
         else:
             self._waiting.append((demand, visit, n, event))
 
-    def _finisher(self, demand: float, visit: str, n: int, event: Event) -> Callable[[], None]:
-        def finish() -> None:
-            if self.env.now >= self.measure_from:
-                self.busy_s += demand
-                if visit:
-                    self.visits[visit] = self.visits.get(visit, 0) + n
-            event.succeed()
-            if self._waiting:
-                self.host.run(self._waiting[0][0], self._finisher(*self._waiting.popleft()))
-            else:
-                self._running -= 1
-        return finish
+    def _finish(self, burst: tuple[float, str, int, Event]) -> None:
+        demand, visit, n, event = burst
+        if self.env.now >= self.measure_from:
+            self.busy_s += demand
+            if visit:
+                self.visits[visit] = self.visits.get(visit, 0) + n
+        event.succeed()
+        if self._waiting:
+            following = self._waiting.popleft()
+            self.host.run(following[0], self._finish, following)
+        else:
+            self._running -= 1
 
     @property
     def queued(self) -> int:

@@ -262,7 +262,7 @@ class System:
         self.generator, self.caddy = self.procs["generator"][0], self.procs["caddy"][0]
         self.payment_latency = latency_sampler(settings.payment_latency, self.rng)
         self.locks: dict[int, Tokens] = {}
-        self.pools = {id(p): Tokens(self.env, POOL_SIZE * p.threads)
+        self.pools = {p: Tokens(self.env, POOL_SIZE * p.threads)
                       for name, procs in self.procs.items() if name not in ("postgres", "nats",
                                                                              "caddy", "generator",
                                                                              "payment_provider")
@@ -331,7 +331,7 @@ class System:
         `lead_s` is a delay already owed (a hop) folded into the same timer; `app_cpu=False` when
         the caller already counted the client side in an earlier burst."""
         env = self.env
-        pool = self.pools[id(app)]
+        pool = self.pools[app]
         wait = pool.take()
         if wait is not None:
             yield wait

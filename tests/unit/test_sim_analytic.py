@@ -135,7 +135,7 @@ def _host_finish_times(cores: float, demands: list[float]) -> list[float]:
     host = Host(env, "host", cores=cores)
     finished = [math.nan] * len(demands)
     for index, demand in enumerate(demands):
-        host.run(demand, lambda index=index: finished.__setitem__(index, env.now))
+        host.run(demand, lambda _arg, index=index: finished.__setitem__(index, env.now))
     env.run()
     return finished
 
@@ -170,7 +170,7 @@ def test_a_host_far_from_time_zero_still_finishes_every_job() -> None:
     rng = random.Random(1)
     finished: list[float] = []
     for _ in range(200):
-        host.run(rng.expovariate(1.0), lambda: finished.append(env.now))
+        host.run(rng.expovariate(1.0), lambda _arg: finished.append(env.now))
     for _ in range(10_000):
         if env.peek() == math.inf:
             break
