@@ -92,7 +92,7 @@ def run_scenario(
         try:
             folder = runner.run(scenario, out, console)
         except KeyboardInterrupt:
-            console.print("interrupted: every process stopped; the run folder is marked incomplete")
+            console.print("interrupted: every process stopped; run.json says what finished")
             raise typer.Exit(130) from None
     print(folder / "report.html", flush=True)
 
@@ -123,10 +123,15 @@ def simulate(
     folder = out or Path.cwd() / "results" / f"sim-{resolved.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     if folder.exists():
         raise HarnessError(f"output folder {folder} already exists; choose another with --out")
+    try:  # before minutes of simulation, not after
+        folder.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise HarnessError(f"cannot create {folder}: {exc.strerror}") from None
     with stop_signals_interrupt():
         try:
             with console.status("simulating"):
-                result = whatif.run(resolved, cal, processes=processes, with_saturation=saturation)
+                result = whatif.run(resolved, cal, processes=processes,
+                                    with_saturation=saturation and resolved.sim.saturation_search)
         except KeyboardInterrupt:
             console.print("interrupted: nothing written")
             raise typer.Exit(130) from None
@@ -145,7 +150,12 @@ def report(
     from harness.report import build
 
     if simulate:
-        runner.simulate(run_dir, console)
+        with stop_signals_interrupt():
+            try:
+                runner.simulate(run_dir, console)
+            except KeyboardInterrupt:
+                console.print("interrupted: the simulation section says so; nothing else changed")
+                raise typer.Exit(130) from None
     print(build(run_dir), flush=True)
 
 

@@ -26,6 +26,7 @@ import asyncpg
 import psutil
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from harness.deploy import PROJECT_ROOT, Deployment, deployed
@@ -99,12 +100,13 @@ def run(scenario_path: Path, out: Path | None, console: Console) -> Path:
         state["status"] = "complete"
         _write_state(out, state)
         simulate(out, console)
+    except BaseException:
+        with contextlib.suppress(Exception):  # best effort: the data is what matters
+            _build_report(out, console)
+        raise
     finally:
         state["finished_at"] = _now()
         _write_state(out, state)
-        if state["status"] != "complete":
-            with contextlib.suppress(Exception):  # best effort: the data is what matters
-                _build_report(out, console)
     _build_report(out, console)  # a complete run without its report is an error worth seeing
     return out
 
@@ -118,10 +120,18 @@ def simulate(out: Path, console: Console) -> None:
         with console.status("simulating: calibrating from this run, predicting every step"):
             folder = simulate_run(out)
         console.print(f"simulation: {folder}")
+    except KeyboardInterrupt:
+        _simulation_failed(out, "interrupted before the simulation finished")
+        raise
     except Exception as exc:
-        (out / "sim").mkdir(exist_ok=True)
-        (out / "sim" / "error.txt").write_text(f"{type(exc).__name__}: {exc}\n")
-        console.print(f"[red]simulation failed[/red]: {exc} (see {out / 'sim' / 'error.txt'})")
+        _simulation_failed(out, f"{type(exc).__name__}: {exc}")
+        console.print(f"[red]simulation failed[/red]: {escape(str(exc))} "
+                      f"(see {out / 'sim' / 'error.txt'})")
+
+
+def _simulation_failed(out: Path, reason: str) -> None:
+    (out / "sim").mkdir(exist_ok=True)
+    (out / "sim" / "error.txt").write_text(reason + "\n")
 
 
 def _build_report(out: Path, console: Console) -> None:

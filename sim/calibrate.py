@@ -73,10 +73,13 @@ class Step:
     p50_ms: dict[str, float]
     p99_ms: dict[str, float]
     counts: dict[str, int] = field(default_factory=dict)
+    model: str = "open"
 
     @property
     def keeps_up(self) -> bool:
-        return self.achieved_rate >= KEEPING_UP * self.level
+        """Open loop: achieved >= 95% of offered. A closed loop throttles itself, so every step
+        counts (its level is users, not a rate)."""
+        return self.model == "closed" or self.achieved_rate >= KEEPING_UP * self.level
 
 
 def steps_from_run(folder: RunFolder) -> list[Step]:
@@ -105,6 +108,7 @@ def steps_from_run(folder: RunFolder) -> list[Step]:
             p50_ms={op: _num(p.get("p50")) for op, p in percentiles.items()},
             p99_ms={op: _num(p.get("p99")) for op, p in percentiles.items()},
             counts={op: int(n) for op, n in (summary.get("requests") or {}).items()},
+            model=str(info.get("model") or "open"),
         ))
     return steps
 
@@ -126,6 +130,8 @@ def step_from_outcome(outcome: Outcome, background: dict[str, float], step: int 
 def calibrate_run(run_dir: Path, base: Calibration, processes: int | None = None) -> Calibration:
     folder = load_run_folder(run_dir)
     scenario = Scenario.model_validate(folder.scenario) if folder.scenario else Scenario()
+    scenario = scenario.model_copy(update={"sim": scenario.sim.model_copy(update={
+        "cores_per_host": measured_cores(folder.environment, scenario.sim.cores_per_host)})})
     steps = steps_from_run(folder)
     if not steps:
         raise HarnessError(f"{run_dir}: no run with CPU measurements to calibrate from")
@@ -133,6 +139,16 @@ def calibrate_run(run_dir: Path, base: Calibration, processes: int | None = None
               "git_revision": folder.environment.get("git_revision"),
               "cpu": folder.environment.get("cpu"), "cores": folder.environment.get("cores")}
     return calibrate(steps, scenario, base, source, processes=processes)
+
+
+def measured_cores(environment: dict[str, Any], fallback: float) -> float:
+    """The cores of the machine a run was measured on (environment.json), which the model of
+    that run must have."""
+    try:
+        cores = float(environment.get("cores") or 0)
+    except (TypeError, ValueError):
+        cores = 0.0
+    return cores if cores > 0 else fallback
 
 
 def calibrate(steps: list[Step], scenario: Scenario, base: Calibration,
@@ -154,7 +170,7 @@ def calibrate(steps: list[Step], scenario: Scenario, base: Calibration,
             # the first round only needs visits roughly right; the last one sets the demands
             size = CALIBRATION_REQUESTS if round_ == rounds - 1 else CALIBRATION_REQUESTS // 5
             params = _demands(usable, scenario, cal.with_arch(arch, params), arch, background,
-                              processes, size)
+                              processes, size, notes if round_ == rounds - 1 else None)
         lowest = min(mine, key=lambda s: (s.level, s.repeat))
         at_lowest = [s for s in mine if s.level == lowest.level]
         # the variability of a CPU burst is not in the CPU totals: each candidate is tried at the
@@ -195,7 +211,8 @@ def _background(steps: list[Step], arch: str, notes: list[str]) -> dict[str, flo
 
 
 def _demands(steps: list[Step], scenario: Scenario, cal: Calibration, arch: str,
-             background: dict[str, float], processes: int | None, requests: int) -> ArchParams:
+             background: dict[str, float], processes: int | None, requests: int,
+             notes: list[str] | None = None) -> ArchParams:
     """D = Σ(CPU above background) / Σ visits, visits counted by the model at each step's load."""
     above: dict[str, float] = {}
     visits: dict[str, float] = {}
@@ -217,7 +234,13 @@ def _demands(steps: list[Step], scenario: Scenario, cal: Calibration, arch: str,
                 visits[name] = visits.get(name, 0.0) + per_second * scale * s.measured_s
     components = {}
     for name, c in cal.arch(arch).components.items():
-        demand = above[name] / visits[name] if visits.get(name) else c.demand_s
+        if visits.get(name):
+            demand = above[name] / visits[name]
+        else:
+            demand = c.demand_s
+            if notes is not None:
+                notes.append(f"{arch}.{name}: not measured in this run (no CPU samples or no visits): "
+                             f"kept the base calibration's {c.demand_s * 1e3:.4f} ms per visit")
         components[name] = Component(demand, background[name], c.cv)
     return ArchParams(components, {})
 
@@ -225,23 +248,29 @@ def _demands(steps: list[Step], scenario: Scenario, cal: Calibration, arch: str,
 def _residuals(steps: list[Step], scenario: Scenario, cal: Calibration,
                arch: str) -> tuple[dict[str, Residual], float]:
     """Per operation, the lognormal that added to the model's latency gives the measured p50/p99,
-    and the mean relative misfit of p50 and p99 that remains."""
-    level = steps[0].level
-    outcome = simulate(settings_for(_as_measured(scenario, level), cal, arch, level, seed=2))
+    and the mean relative misfit of p50 and p99 that remains.
+
+    The requests first; then the microservices' book_e2e on a model that already carries the
+    POST's residual (which its end-to-end time includes), so it is not counted twice."""
     rng = np.random.default_rng(0)
-    residuals = {}
-    misfits = []
-    for op in LATENCIES:
-        measured50 = [s.p50_ms[op] for s in steps if not math.isnan(s.p50_ms.get(op, math.nan))]
-        measured99 = [s.p99_ms[op] for s in steps if not math.isnan(s.p99_ms.get(op, math.nan))]
-        modelled = outcome.latencies.get(op)
-        if not measured50 or modelled is None or len(modelled) < 20:
-            continue
-        if arch == "monolith" and op == "book_e2e":
-            continue  # the same request as book
-        residuals[op], misfit = fit(modelled * 1e3, statistics.median(measured50),
-                                    statistics.median(measured99), rng)
-        misfits.append(misfit)
+    residuals: dict[str, Residual] = {}
+    misfits: list[float] = []
+    stages = [[op for op in LATENCIES if op != "book_e2e"]]
+    if arch != "monolith":  # the monolith's book_e2e is its book request
+        stages.append(["book_e2e"])
+    for ops in stages:
+        level = steps[0].level
+        current = cal.with_arch(arch, ArchParams(cal.arch(arch).components, dict(residuals)))
+        outcome = simulate(settings_for(_as_measured(scenario, level), current, arch, level, seed=2))
+        for op in ops:
+            measured50 = [s.p50_ms[op] for s in steps if not math.isnan(s.p50_ms.get(op, math.nan))]
+            measured99 = [s.p99_ms[op] for s in steps if not math.isnan(s.p99_ms.get(op, math.nan))]
+            modelled = outcome.latencies.get(op)
+            if not measured50 or not measured99 or modelled is None or len(modelled) < 20:
+                continue
+            residuals[op], misfit = fit(modelled * 1e3, statistics.median(measured50),
+                                        statistics.median(measured99), rng)
+            misfits.append(misfit)
     return residuals, statistics.fmean(misfits) if misfits else math.inf
 
 

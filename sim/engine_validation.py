@@ -1,11 +1,18 @@
-"""The engine checked against queueing theory: simulated M/M/1 and M/M/c mean waiting times and a closed
-network's throughput and response time must fall inside the 95% confidence interval of independent
-replications around the analytic value (sim.analytic).
+"""The engine checked against queueing theory: simulated M/M/1 and M/M/c mean waiting times, M/M/1-PS and
+M/M/c-PS mean response times, and a closed network's throughput and response time must fall inside the
+95% confidence interval of independent replications around the analytic value (sim.analytic).
 
 Scenarios, times in seconds and rates per second:
 - open station: Poisson arrivals at `arrival_rate`, exponential service at `service_rate`, served by a
   Proc with `servers` threads on a Host with as many cores, so a started burst runs at full speed and
   its wait is its response time minus its own demand. The first `warmup` customers are discarded.
+- processor-sharing station: the same arrivals and demands, but the Proc has `PS_THREADS` threads (in
+  effect unlimited) on a Host with `cores` cores, so every customer starts at once and the host shares
+  its cores among all of them; more jobs than cores slow everyone down, and each arrival makes the
+  armed completion timer fire early and re-arm. The metric is the response time (sojourn).
+  M/M/1-PS has the mean sojourn of M/M/1, 1 / (mu - lambda). With exponential demands the number in an
+  M/M/c-PS station is the birth-death chain of M/M/c (departure rate min(n, c) mu), so by Little's law
+  its mean sojourn is that of M/M/c FCFS, Wq + 1 / mu.
 - closed network: `users` requests cycle through an exponential think time of mean `think_time` and
   the stations in order, each a one-thread Proc on its own one-core Host with exponential service of
   mean `demands[k]`. Only cycles ending after `warmup_s` count, over `duration_s` after it.
@@ -16,11 +23,9 @@ reproducible; replications may run in worker processes without changing a number
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import random
 from collections.abc import Callable, Generator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from statistics import fmean
@@ -32,6 +37,7 @@ from simpy.events import Event
 
 from sim.analytic import mm1_wait, mmc_wait, mva
 from sim.engine import Host, Proc
+from sim.parallel import parallel_map
 from sim.stats import Estimate, estimate
 
 T = TypeVar("T")
@@ -55,11 +61,7 @@ def run_replications(fn: Callable[[int], T], replications: int, seed: int, worke
     if replications < 1:
         raise ValueError("need at least one replication")
     seeds = replication_seeds(replications, seed)
-    workers = max(1, min(workers, os.cpu_count() or 1, replications))
-    if workers == 1:
-        return [fn(replication_seed) for replication_seed in seeds]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(fn, seeds))
+    return parallel_map(fn, seeds, max(1, min(workers, os.cpu_count() or 1)))
 
 
 def replicate(fn: Callable[[int], float], replications: int, seed: int, workers: int = 1) -> Estimate:
@@ -71,21 +73,22 @@ def replicate(fn: Callable[[int], float], replications: int, seed: int, workers:
 
 
 class ServerPool:
-    """An M/M/c station: `servers` threads of one process on a host with as many cores."""
+    """An open station: one process with `threads` threads on a host with `cores` cores."""
 
-    def __init__(self, env: Environment, servers: int) -> None:
+    def __init__(self, env: Environment, cores: int, threads: int) -> None:
         self.env = env
-        self.host = Host(env, "host", cores=servers)
-        self.proc = Proc(env, "servers", self.host, threads=servers)
+        self.host = Host(env, "host", cores=cores)
+        self.proc = Proc(env, "servers", self.host, threads=threads)
 
 
 def customer(
-    env: Environment, pool: ServerPool, demand: float, counted: bool, waits: list[float]
+    env: Environment, pool: ServerPool, demand: float, counted: bool, times: list[tuple[float, float]]
 ) -> SimProcess:
+    """One burst; a measured customer records (response time, own demand)."""
     arrived = env.now
     yield pool.proc.cpu(demand)
     if counted:
-        waits.append(env.now - arrived - demand)
+        times.append((env.now - arrived, demand))
 
 
 def setup(
@@ -96,27 +99,52 @@ def setup(
     service_rate: float,
     customers: int,
     warmup: int,
-    waits: list[float],
+    times: list[tuple[float, float]],
 ) -> SimProcess:
     """Poisson arrivals: `customers` in all, the first `warmup` of them not measured."""
     for index in range(customers):
         yield env.timeout(rng.expovariate(arrival_rate))
         demand = rng.expovariate(service_rate)
-        env.process(customer(env, pool, demand, index >= warmup, waits))
+        env.process(customer(env, pool, demand, index >= warmup, times))
+
+
+def open_station_times(
+    cores: int,
+    threads: int,
+    arrival_rate: float,
+    service_rate: float,
+    customers: int,
+    warmup: int,
+    seed: int,
+) -> list[tuple[float, float]]:
+    """(response time, demand) of each measured customer of one simulated open-station run."""
+    if not 0 <= warmup < customers:
+        raise ValueError("need 0 <= warmup < customers")
+    env = simpy.Environment()
+    pool = ServerPool(env, cores, threads)
+    times: list[tuple[float, float]] = []
+    env.process(setup(env, pool, random.Random(seed), arrival_rate, service_rate, customers, warmup, times))
+    env.run()
+    return times
 
 
 def mmc_waiting_time(
     servers: int, arrival_rate: float, service_rate: float, customers: int, warmup: int, seed: int
 ) -> float:
     """Mean waiting time in queue of the measured customers of one simulated M/M/c run."""
-    if not 0 <= warmup < customers:
-        raise ValueError("need 0 <= warmup < customers")
-    env = simpy.Environment()
-    pool = ServerPool(env, servers)
-    waits: list[float] = []
-    env.process(setup(env, pool, random.Random(seed), arrival_rate, service_rate, customers, warmup, waits))
-    env.run()
-    return fmean(waits)
+    times = open_station_times(servers, servers, arrival_rate, service_rate, customers, warmup, seed)
+    return fmean(response - demand for response, demand in times)
+
+
+PS_THREADS = 10_000  # threads of a processor-sharing station: never the limit at the loads simulated
+
+
+def ps_response_time(
+    cores: int, arrival_rate: float, service_rate: float, customers: int, warmup: int, seed: int
+) -> float:
+    """Mean response time of the measured customers of one simulated M/M/c-PS run (`cores` = c)."""
+    times = open_station_times(cores, PS_THREADS, arrival_rate, service_rate, customers, warmup, seed)
+    return fmean(response for response, _ in times)
 
 
 # --- closed network ---------------------------------------------------------------------------------
@@ -206,6 +234,31 @@ class OpenCase:
 
 
 @dataclass(frozen=True)
+class SharedCase:
+    """An M/M/c-PS station (M/M/1-PS when cores == 1): every customer in service at once, sharing
+    `cores` processors equally."""
+
+    name: str
+    cores: int
+    arrival_rate: float
+    service_rate: float
+    customers: int
+    warmup: int
+
+    def analytic(self) -> dict[str, float]:
+        if self.cores == 1:
+            return {"mean_response_s": 1.0 / (self.service_rate - self.arrival_rate)}
+        wait = mmc_wait(self.cores, self.arrival_rate, self.service_rate)
+        return {"mean_response_s": wait + 1.0 / self.service_rate}
+
+    def simulate(self, seed: int) -> dict[str, float]:
+        response = ps_response_time(
+            self.cores, self.arrival_rate, self.service_rate, self.customers, self.warmup, seed
+        )
+        return {"mean_response_s": response}
+
+
+@dataclass(frozen=True)
 class ClosedCase:
     """A closed network of single-thread stations with think time, against exact MVA."""
 
@@ -227,13 +280,19 @@ class ClosedCase:
         return {"throughput_per_s": stats.throughput, "response_time_s": stats.response_time}
 
 
+Case = OpenCase | SharedCase | ClosedCase
+
 _CLOSED_DEMANDS = (0.25, 0.15, 0.10)  # seconds per cycle at each station; 0.25 s is the bottleneck
 
-CASES: tuple[OpenCase | ClosedCase, ...] = (
+CASES: tuple[Case, ...] = (
     OpenCase("M/M/1 rho=0.5", servers=1, arrival_rate=0.5, service_rate=1.0, customers=6_000, warmup=500),
     OpenCase("M/M/1 rho=0.8", servers=1, arrival_rate=0.8, service_rate=1.0, customers=40_000, warmup=2_000),
     OpenCase("M/M/2 rho=0.7", servers=2, arrival_rate=1.4, service_rate=1.0, customers=15_000, warmup=1_000),
     OpenCase("M/M/8 rho=0.7", servers=8, arrival_rate=5.6, service_rate=1.0, customers=30_000, warmup=2_000),
+    SharedCase("M/M/1-PS rho=0.7", cores=1, arrival_rate=0.7, service_rate=1.0, customers=20_000,
+               warmup=1_000),
+    SharedCase("M/M/2-PS rho=0.7", cores=2, arrival_rate=1.4, service_rate=1.0, customers=20_000,
+               warmup=1_000),
     ClosedCase("closed 3 stations N=5", _CLOSED_DEMANDS, users=5, think_time=1.0, duration_s=3_000.0,
                warmup_s=100.0),
     ClosedCase("closed 3 stations N=20", _CLOSED_DEMANDS, users=20, think_time=1.0, duration_s=1_500.0,
@@ -241,12 +300,12 @@ CASES: tuple[OpenCase | ClosedCase, ...] = (
 )
 
 
-def _simulate(case: OpenCase | ClosedCase, seed: int) -> dict[str, float]:
+def _simulate(case: Case, seed: int) -> dict[str, float]:
     return case.simulate(seed)
 
 
 def run_case(
-    case: OpenCase | ClosedCase, replications: int = 10, seed: int = SEED, workers: int = 1
+    case: Case, replications: int = 10, seed: int = SEED, workers: int = 1
 ) -> list[dict[str, object]]:
     """One row per metric: analytic value, simulated mean, 95% half-width, and whether it is inside."""
     results = run_replications(partial(_simulate, case), replications, seed, workers)

@@ -7,7 +7,8 @@ against load past what was measured, and write it all under the run folder for t
     sim/saturation.csv          predicted vs measured saturation rate
     sim/predictions.csv         the predictions (mean and 95% CI over replications)
     sim/curves.csv              latency against load beyond the measured steps
-    sim/engine_validation.csv   the engine against M/M/1, M/M/c and exact MVA (95% CI, 10 replications)
+    sim/engine_validation.csv   the engine against M/M/1, M/M/c, processor-sharing M/M/1 and M/M/2,
+                                and exact MVA (95% CI, 10 replications)
     sim/summary.json            sentences for the report
     sim/*.png                   figures
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ import pandas as pd
 from harness.report.rundir import load_run_folder
 from harness.scenario import Scenario
 from sim import params, plots, whatif
-from sim.calibrate import calibrate_run
+from sim.calibrate import calibrate_run, measured_cores
 from sim.engine_validation import validation_table
 from sim.study import aggregate, replicate, run_jobs
 from sim.validate import summary_lines, validate
@@ -35,21 +37,36 @@ CURVE_POINTS = 6
 
 
 def simulate_run(run_dir: Path, processes: int | None = None) -> Path:
-    began = time.perf_counter()
+    """Everything is written to sim.partial/ and swapped in at the end, calibration.yaml last, so
+    an interrupted or failed simulation never leaves a mix of old and new files."""
     run_dir = Path(run_dir)
+    partial = run_dir / "sim.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir()
+    try:
+        cal = _simulate_into(run_dir, partial, processes)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    final = run_dir / "sim"
+    shutil.rmtree(final, ignore_errors=True)
+    partial.rename(final)
+    params.save(cal, run_dir / "calibration.yaml")
+    return final
+
+
+def _simulate_into(run_dir: Path, out: Path, processes: int | None) -> params.Calibration:
+    began = time.perf_counter()
     folder = load_run_folder(run_dir)
     scenario = Scenario.model_validate(folder.scenario) if folder.scenario else Scenario()
     declared = scenario  # with its own what-if, if it declares one
     measured_s = max(scenario.duration_s - scenario.warmup_s, 1.0)
     scenario = scenario.model_copy(update={"sim": scenario.sim.model_copy(update={
-        "duration_s": max(scenario.sim.duration_s, measured_s) if scenario.sim.duration_s else measured_s,
+        "duration_s": max(scenario.sim.duration_s, measured_s),
+        "cores_per_host": measured_cores(folder.environment, scenario.sim.cores_per_host),
         "hosts": 1, "replicas": {}, "network_rtt_ms": None, "broker_latency_ms": None,
         "payment_latency": None, "generator_on_host": True, "whatif": None})})
-    out = run_dir / "sim"
-    out.mkdir(exist_ok=True)
-    (out / "error.txt").unlink(missing_ok=True)
     cal = calibrate_run(run_dir, params.default(), processes)
-    params.save(cal, run_dir / "calibration.yaml")
 
     engine = pd.DataFrame(validation_table(workers=processes or os.cpu_count() or 1))
     engine.to_csv(out / "engine_validation.csv", index=False)
@@ -96,7 +113,7 @@ def simulate_run(run_dir: Path, processes: int | None = None) -> Path:
         "simulated_s": scenario.sim.duration_s,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    return out
+    return cal
 
 
 def _curves(scenario: Scenario, cal: params.Calibration, validation: Any,
@@ -125,4 +142,5 @@ def engine_lines(engine: pd.DataFrame) -> list[str]:
         return []
     inside = int(engine["inside_ci"].sum())
     return [f"engine vs queueing theory: {inside} of {len(engine)} analytic values inside the simulated 95% "
-            "confidence interval (M/M/1, M/M/c, closed network by exact MVA; `sim/engine_validation.csv`)"]
+            "confidence interval (M/M/1, M/M/c, M/M/1 and M/M/2 processor sharing, a closed network by "
+            "exact MVA; `sim/engine_validation.csv`)"]

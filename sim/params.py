@@ -128,7 +128,7 @@ def load(path: Path) -> Calibration:
         raise HarnessError(f"{path}: not valid YAML: {exc}") from None
     try:
         return from_dict(raw)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise HarnessError(f"{path}: not a calibration file: {exc}") from None
 
 

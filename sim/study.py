@@ -7,10 +7,7 @@ architectures cross over.
 from __future__ import annotations
 
 import math
-import multiprocessing
-import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +17,7 @@ import pydantic
 from harness.errors import HarnessError
 from harness.scenario import Scenario, apply_overrides, describe
 from sim.model import Outcome, settings_for, simulate
+from sim.parallel import parallel_map
 from sim.params import LATENCIES, Calibration
 from sim.stats import mean_ci
 
@@ -93,14 +91,7 @@ def run_jobs(jobs: list[Job], processes: int | None = None) -> pd.DataFrame:
     """Every job, in parallel processes (independent replications), as one row each."""
     if not jobs:
         return pd.DataFrame()
-    workers = max(1, min(processes or os.cpu_count() or 1, len(jobs)))
-    if workers == 1:
-        rows = [_run_job(job) for job in jobs]
-    else:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            rows = list(pool.map(_run_job, jobs, chunksize=1))
-    return pd.DataFrame(rows)
+    return pd.DataFrame(parallel_map(_run_job, jobs, processes))
 
 
 def replicate(scenario: Scenario, calibration: Calibration, architectures: Sequence[str],
@@ -152,9 +143,13 @@ def saturation(scenario: Scenario, calibration: Calibration, architecture: str,
         return aggregate(run_jobs(replicate(short, calibration, [architecture], [rate]), processes)).iloc[0]
 
     first = run_jobs(replicate(short, calibration, [architecture], [max(start, 1.0)])[:1], processes)
-    per_request = sum(float(first[c].iloc[0]) for c in first.columns if c.startswith("cpu_")) \
+    components = calibration.arch(architecture).components
+    background = sum(c.background_cores for c in components.values())
+    per_request = sum(float(first[c].iloc[0]) - components[c[4:]].background_cores
+                      for c in first.columns if c.startswith("cpu_") and c[4:] in components) \
         / max(float(first["throughput"].iloc[0]), 1e-9)
-    bound = scenario.sim.hosts * scenario.sim.cores_per_host / max(per_request, 1e-12)
+    free = max(scenario.sim.hosts * scenario.sim.cores_per_host - background, 1e-3)
+    bound = free / max(per_request, 1e-12)
     low, high = 0.3 * bound, 1.1 * bound
     for _ in range(8):
         if meets(probe(low), short):
@@ -167,7 +162,7 @@ def saturation(scenario: Scenario, calibration: Calibration, architecture: str,
             break
         low, high = high, high * 2
     else:
-        return low
+        return None  # never failed within 2^8 times the bound: no saturation found
     for _ in range(iterations):
         middle = (low + high) / 2
         if meets(probe(middle), short):
@@ -177,28 +172,50 @@ def saturation(scenario: Scenario, calibration: Calibration, architecture: str,
     return low
 
 
-def crossovers(table: pd.DataFrame, parameter: str, metric: str) -> list[str]:
-    """Where the architectures trade places on `metric` as `parameter` varies (numeric values)."""
+def crossovers(table: pd.DataFrame, parameter: str, metric: str,
+               labels: dict[float, str] | None = None) -> list[str]:
+    """Where the architectures trade places on `metric` as `parameter` (column `value`) varies.
+
+    A sign change of monolith minus microservices between two neighbouring values is a cross-over;
+    with `{metric}_ci` columns it is called not significant when the 95% intervals of the two
+    architectures overlap at either neighbour. `labels` name non-numeric values (then no
+    interpolated value is given)."""
     if table.empty or "value" not in table or table["architecture"].nunique() < 2:
         return []
     wide = table.pivot_table(index="value", columns="architecture", values=metric)
     if "monolith" not in wide or "microservices" not in wide:
         return []
     wide = wide.dropna().sort_index()
+    half = None
+    if f"{metric}_ci" in table:
+        half = table.pivot_table(index="value", columns="architecture",
+                                 values=f"{metric}_ci").reindex(wide.index)
     sentences = []
     values = list(wide.index)
     diff = (wide["monolith"] - wide["microservices"]).tolist()
+    lower_is_better = not metric.startswith("saturation")
     for i in range(1, len(values)):
         a, b = diff[i - 1], diff[i]
-        if a == 0 or a * b >= 0:
-            continue
+        if a * b > 0 or (a == 0 and b == 0) or (a == 0 and i > 1):
+            continue  # a zero is counted once, where the sign leaves it
         x0, x1 = float(values[i - 1]), float(values[i])
-        at = x0 + (x1 - x0) * a / (a - b)
-        before = "monolith" if a < 0 else "microservices"
-        after = "microservices" if before == "monolith" else "monolith"
-        lower_is_better = not metric.startswith("saturation")
-        if not lower_is_better:
-            before, after = after, before
-        sentences.append(f"{metric}: {before} is better up to {parameter} ≈ {at:.3g}, "
-                         f"{after} above it (between {x0:g} and {x1:g})")
+        first_better = "monolith" if (a < 0 or (a == 0 and b > 0)) == lower_is_better else "microservices"
+        other = "microservices" if first_better == "monolith" else "monolith"
+        if labels:
+            where = f"between {labels.get(x0, x0)} and {labels.get(x1, x1)}"
+        else:
+            at = x0 + (x1 - x0) * a / (a - b) if a != b else x0
+            where = f"at {parameter} ≈ {at:.3g} (between {x0:g} and {x1:g})"
+        sentence = f"{metric}: {first_better} is better below, {other} above, {where}"
+        if half is not None and (_overlap(wide, half, values[i - 1]) or _overlap(wide, half, values[i])):
+            sentence += " — not significant: the 95% intervals overlap"
+        sentences.append(sentence)
     return sentences
+
+
+def _overlap(wide: pd.DataFrame, half: pd.DataFrame, at: float) -> bool:
+    m, s = wide.loc[at, "monolith"], wide.loc[at, "microservices"]
+    hm, hs = half.loc[at, "monolith"], half.loc[at, "microservices"]
+    if math.isnan(hm) or math.isnan(hs):
+        return False
+    return abs(m - s) <= hm + hs

@@ -72,13 +72,24 @@ def validate(run_dir: Path, calibration: Calibration, scenario: Scenario,
         if with_saturation and scenario.load.model == "open":
             predicted_rate = saturation(scenario, calibration, arch, float(mine["level"].min()),
                                         processes)
-        within = math.nan
+        # judged only when the sweep brackets saturation (a step met the SLO, a higher one failed)
+        within: bool | None = None
         if predicted_rate is not None and measured_rate and first_fail:
-            within = (1 - SATURATION_GOAL) * measured_rate <= predicted_rate \
-                <= (1 + SATURATION_GOAL) * first_fail
+            within = bool((1 - SATURATION_GOAL) * measured_rate <= predicted_rate
+                          <= (1 + SATURATION_GOAL) * first_fail)
+        if not sat_measured:
+            state = "not evaluated (one load step, or a closed loop)"
+        elif measured_rate is None:
+            state = "no step met the SLO"
+        elif first_fail is None:
+            state = "every step met the SLO"
+        else:
+            state = "bracketed"
         sat_rows.append({
-            "architecture": arch, "measured_rate": measured_rate, "measured_first_failing": first_fail,
+            "architecture": arch, "measured": state, "measured_rate": measured_rate,
+            "measured_first_failing": first_fail,
             "predicted_rate": predicted_rate,
+            "searched": bool(with_saturation and scenario.load.model == "open"),
             "predicted_on_grid": max(on_grid) if on_grid else None,
             "error_on_grid": (max(on_grid) / measured_rate - 1) if on_grid and measured_rate
             and first_fail else math.nan,
@@ -90,8 +101,10 @@ def validate(run_dir: Path, calibration: Calibration, scenario: Scenario,
     calibration_levels = (calibration.source or {}).get("calibration_level", {})
     for arch in architectures:
         mine = measured[measured["architecture"] == arch]
-        sat_rate = next((r["measured_rate"] for r in sat_rows if r["architecture"] == arch
-                         and r["measured_first_failing"]), None)
+        mine_sat = next(r for r in sat_rows if r["architecture"] == arch)
+        # rows at or past a measured failure are never judged; nor is anything when no step met it
+        sat_rate = mine_sat["measured_rate"] if mine_sat["measured_first_failing"] else None
+        nothing_met = mine_sat["measured"] == "no step met the SLO"
         for row in mine.itertuples():
             level = float(getattr(row, level_column)) if level_column == "offered_rate" \
                 else float(_users(row, scenario))
@@ -104,7 +117,7 @@ def validate(run_dir: Path, calibration: Calibration, scenario: Scenario,
             p = pred.iloc[0]
             if level == calibration_levels.get(arch):
                 role = "calibration"
-            elif sat_rate is None or level <= JUDGED_BELOW * sat_rate:
+            elif not nothing_met and (sat_rate is None or level <= JUDGED_BELOW * sat_rate):
                 role = "predicted"
             else:
                 role = "beyond 80%"
@@ -165,15 +178,23 @@ def summary_lines(validation: Validation) -> list[str]:
                 f"{arch}: {len(group)} predicted rows below 80% of saturation; p50 within ±10% in "
                 f"{p50:.0%}, p99 within ±20% in {p99:.0%}; median |p50 error| "
                 f"{statistics.median(errors50) if len(errors50) else math.nan:.1%}")
-    for row in validation.saturation.itertuples():
-        predicted = "not searched" if row.predicted_rate is None else f"{row.predicted_rate:.0f} req/s"
-        if row.measured_first_failing:
-            verdict = "within" if row.within_goal is True else "outside"
-            lines.append(
-                f"{row.architecture}: saturation predicted {predicted}; measured between "
-                f"{row.measured_rate or 0:g} (met the SLO) and {row.measured_first_failing:g} req/s "
-                f"(failed): {verdict} the ±15% goal")
+    for row in validation.saturation.to_dict("records"):
+        rate = row.get("predicted_rate")
+        if rate is None or pd.isna(rate):
+            predicted = "none found" if row.get("searched") else "not searched"
         else:
-            lines.append(f"{row.architecture}: saturation predicted {predicted}; the measured sweep "
-                         "did not saturate (every step met the SLO)")
+            predicted = f"{rate:.0f} req/s"
+        if row.get("measured") == "bracketed":
+            low, high = row["measured_rate"], row["measured_first_failing"]
+            spread = (high - low) / (high + low)
+            judged = row.get("within_goal")
+            verdict = "not judged against" if judged is None or pd.isna(judged) else (
+                "within" if judged else "outside")
+            lines.append(
+                f"{row['architecture']}: saturation predicted {predicted}; measured between {low:g} "
+                f"(met the SLO) and {high:g} req/s (failed), a bracket of ±{spread:.0%}: "
+                f"{verdict} the ±15% goal (widened by that bracket)")
+        else:
+            lines.append(f"{row['architecture']}: saturation predicted {predicted}; measured: "
+                         f"{row.get('measured')}")
     return lines

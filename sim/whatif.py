@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import json
 import math
-import multiprocessing
-import os
 import re
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +17,7 @@ import yaml
 
 from harness.scenario import Scenario
 from sim import plots
+from sim.parallel import parallel_map
 from sim.params import Calibration, save
 from sim.study import aggregate, crossovers, levels, replicate, run_jobs, saturation, variants
 
@@ -73,21 +71,21 @@ def run(scenario: Scenario, cal: Calibration, *, processes: int | None = None,
         jobs += replicate(variant, cal, scenario.architectures, levels(variant), label)
     rows = run_jobs(jobs, processes)
     summary = aggregate(rows)
-    summary["value"] = [numeric(values.get(v)) if values.get(v) is not None else math.nan
-                        for v in summary["variant"]]
+    # a what-if's x axis: its values when they are distinct numbers, else their order
+    numbers = [numeric(v) for v in values.values()]
+    labels = None
+    if not all(math.isfinite(n) for n in numbers) or len(set(numbers)) < len(numbers):
+        numbers = [float(i) for i in range(len(numbers))]
+        labels = dict(zip(numbers, values, strict=True))
+    x_of = dict(zip(values, numbers, strict=True))
+    summary["value"] = [x_of.get(v, math.nan) for v in summary["variant"]]
     sat = pd.DataFrame(columns=["variant", "architecture", "rate", "value"])
     if with_saturation and scenario.load.model == "open":
         searches = [(variant, cal, arch, float(min(levels(variant))), label)
                     for label, variant in found for arch in scenario.architectures]
-        workers = max(1, min(processes or os.cpu_count() or 1, len(searches)))
-        if workers == 1:
-            results = [_saturation_job(s) for s in searches]
-        else:
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-                results = list(pool.map(_saturation_job, searches))
-        sat = pd.DataFrame(results)
-        sat["value"] = [numeric(values.get(v)) if values.get(v) is not None else math.nan
-                        for v in sat["variant"]]
+        sat = pd.DataFrame(parallel_map(_saturation_job, searches, processes))
+        sat["rate"] = pd.to_numeric(sat["rate"], errors="coerce")
+        sat["value"] = [x_of.get(v, math.nan) for v in sat["variant"]]
     sentences: list[str] = []
     if parameter:
         slo_op = scenario.slo.operation
@@ -95,10 +93,10 @@ def run(scenario: Scenario, cal: Calibration, *, processes: int | None = None,
             at = summary[summary["level"] == level]
             for quantile in ("p50", "p99"):
                 sentences += [f"at {level:g}: {s}" for s in
-                              crossovers(at, parameter, f"{slo_op}_{quantile}_ms")]
+                              crossovers(at, parameter, f"{slo_op}_{quantile}_ms", labels)]
         if not sat.empty:
             sentences += crossovers(sat.rename(columns={"rate": "saturation_rate"}), parameter,
-                                    "saturation_rate")
+                                    "saturation_rate", labels)
     return WhatIf(scenario, rows, summary, sat, sentences, wall_s=time.perf_counter() - began)
 
 

@@ -19,13 +19,15 @@ METHOD = [
     "shares (processor sharing), processes with a fixed number of threads, connection pools and row "
     "locks, JetStream publish/store/deliver/ack, and every network hop as its own delay.",
     "Calibration (`sim/calibrate.py`): each component's CPU per visit by the service demand law, "
-    "D = (CPU-seconds - background) / visits, pooled over the steps that kept up with their load; "
+    "D = (CPU-seconds - background) / visits, pooled over every step that kept up with its load "
+    "(so the CPU demands are in-sample for the rows judged below; the latency residuals are not); "
     "background CPU from the idle seconds measured before each run; visits (requests, statements, "
     "messages) counted by the model at the measured load.",
     "Residual latency: at the lowest measured load, what each operation's measured p50 and p99 exceed "
     "the model by is fitted as a lognormal, and the variability of a CPU burst (cv 0.5 or 1) that "
     "fits best is kept; that row is marked `calibration` and agrees by construction (up to that "
-    "misfit). Every other row is a prediction.",
+    "misfit). Every other row's latency is a prediction; below saturation an open loop's throughput "
+    "is close to the offered rate whatever the model, so its throughput column says little there.",
     "Goals: |error| ≤ 10% at p50 and ≤ 20% at p99 below 80% of the measured saturation rate; "
     "saturation within 15% (the measured rate is bracketed by the sweep's last passing and first "
     "failing step).",
@@ -70,6 +72,8 @@ def _calibration(path: Path) -> list[Block]:
     try:
         raw: Any = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError):
+        raw = None
+    if not isinstance(raw, dict) or not isinstance(raw.get("architectures"), dict):
         return [Paragraph("calibration.yaml missing or unreadable.")]
     rows = []
     for arch, body in (raw.get("architectures") or {}).items():
@@ -103,10 +107,11 @@ def _validation(path: Path, slo_operation: str) -> list[Block]:
     for row in shown.itertuples():
         rows.append([
             row.architecture, f"{row.level:g}", row.operation, row.role,
-            f"{row.measured_p50_ms:.1f}", _pred(row.predicted_p50_ms, row.predicted_p50_ci_ms),
-            _err(row.p50_error), f"{row.measured_p99_ms:.1f}",
+            _pred(row.measured_p50_ms, math.nan), _pred(row.predicted_p50_ms, row.predicted_p50_ci_ms),
+            _err(row.p50_error), _pred(row.measured_p99_ms, math.nan),
             _pred(row.predicted_p99_ms, row.predicted_p99_ci_ms), _err(row.p99_error),
-            f"{row.measured_throughput:.1f}", f"{row.predicted_throughput:.1f}", _err(row.throughput_error),
+            _pred(row.measured_throughput, math.nan), _pred(row.predicted_throughput, math.nan),
+            _err(row.throughput_error),
         ])
     return [
         Heading("Predicted vs measured (`sim/validation.csv` has every operation)", 3),

@@ -70,6 +70,8 @@ def test_an_open_loop_run_produces_every_artifact_for_both_architectures(tmp_pat
         info = json.loads((out / "runs" / arch / "r0" / "s0" / "info.json").read_text())
         assert info["idle_from"] < info["idle_to"] <= info["measured_from"]
     calibration = yaml.safe_load((out / "calibration.yaml").read_text())
+    assert calibration["source"]["run"] == str(out.resolve())
+    assert not [n for n in calibration["source"]["notes"] if "not measured in this run" in n]
     for arch, components in (("monolith", {"monolith", "postgres", "caddy"}),
                              ("microservices", {"booking", "query", "nats", "postgres"})):
         found = calibration["architectures"][arch]["components"]

@@ -1,12 +1,14 @@
 """Queueing formulas against textbook values, and the simulation engine against those formulas: mean
-waiting times of M/M/1 and M/M/c and a closed network's throughput and response time inside the 95%
-confidence interval of ten replications, with intervals narrow enough to fail on a wrong engine."""
+waiting times of M/M/1 and M/M/c, mean response times of M/M/1-PS and M/M/2-PS (more jobs than cores,
+so the host's sharing and its early-firing timers count) and a closed network's throughput and response
+time inside the 95% confidence interval of ten replications, with intervals narrow enough to fail on a
+wrong engine."""
 
 from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 
 import pytest
 import simpy
@@ -17,8 +19,10 @@ from sim.engine_validation import (
     CASES,
     ClosedCase,
     OpenCase,
+    SharedCase,
     closed_network_cycle,
     mmc_waiting_time,
+    ps_response_time,
     run_case,
     run_replications,
 )
@@ -130,12 +134,20 @@ def test_the_t_quantile_table_joins_its_expansion() -> None:
 # --- processor sharing ------------------------------------------------------------------------------
 
 
-def _host_finish_times(cores: float, demands: list[float]) -> list[float]:
+def _host_finish_times(
+    cores: float, demands: list[float], arrivals: list[float] | None = None
+) -> list[float]:
+    """When each job finishes, the k-th arriving at `arrivals[k]` (all at t=0 by default)."""
     env = simpy.Environment()
     host = Host(env, "host", cores=cores)
     finished = [math.nan] * len(demands)
+
+    def arrive(index: int, demand: float, at: float) -> Generator[simpy.Event, object, None]:
+        yield env.timeout(at)
+        host.run(demand, lambda _arg: finished.__setitem__(index, env.now))
+
     for index, demand in enumerate(demands):
-        host.run(demand, lambda _arg, index=index: finished.__setitem__(index, env.now))
+        env.process(arrive(index, demand, arrivals[index] if arrivals else 0.0))
     env.run()
     return finished
 
@@ -151,6 +163,15 @@ def test_two_jobs_on_two_cores_run_at_full_speed() -> None:
 def test_a_short_job_leaves_the_core_to_a_long_one() -> None:
     # both at half speed until the 1 s job is done at t=2; the 3 s job has 2 s left, alone
     assert _host_finish_times(1, [1.0, 3.0]) == pytest.approx([2.0, 4.0])
+
+
+def test_a_job_arriving_mid_burst_slows_the_running_one_whose_timer_fires_early() -> None:
+    # the first job's timer is armed for t=1; from t=0.5 both share the core, so its last 0.5 s of
+    # work takes 1 s (done at 1.5) and the second, 0.5 s done by then, finishes alone at 2
+    assert _host_finish_times(1, [1.0, 1.0], arrivals=[0.0, 0.5]) == pytest.approx([1.5, 2.0])
+    # a third job on two cores: all three at 2/3 speed from t=0.5 until the first is done at 1.25
+    assert _host_finish_times(2, [1.0, 1.0, 1.0], arrivals=[0.0, 0.0, 0.5]) == pytest.approx(
+        [1.25, 1.25, 1.75])
 
 
 def test_a_single_thread_process_serialises_its_bursts_even_on_two_cores() -> None:
@@ -185,6 +206,9 @@ def test_the_same_seed_gives_the_same_run_and_another_seed_another() -> None:
     first = mmc_waiting_time(2, 1.4, 1.0, customers=2_000, warmup=100, seed=1)
     assert mmc_waiting_time(2, 1.4, 1.0, customers=2_000, warmup=100, seed=1) == first
     assert mmc_waiting_time(2, 1.4, 1.0, customers=2_000, warmup=100, seed=2) != first
+    shared = ps_response_time(2, 1.4, 1.0, customers=2_000, warmup=100, seed=1)
+    assert ps_response_time(2, 1.4, 1.0, customers=2_000, warmup=100, seed=1) == shared
+    assert ps_response_time(2, 1.4, 1.0, customers=2_000, warmup=100, seed=2) != shared
     cycle = closed_network_cycle((0.2, 0.1), users=3, think_time=0.5, duration_s=200.0, warmup_s=10.0, seed=1)
     assert closed_network_cycle((0.2, 0.1), 3, 0.5, 200.0, 10.0, seed=1) == cycle
     assert closed_network_cycle((0.2, 0.1), 3, 0.5, 200.0, 10.0, seed=2) != cycle
@@ -204,9 +228,19 @@ def test_replications_give_the_same_numbers_in_worker_processes() -> None:
 # --- the engine against the formulas ----------------------------------------------------------------
 
 
+def test_processor_sharing_is_checked_on_one_and_two_cores_against_the_mm1_and_mm2_sojourn() -> None:
+    shared = {case.cores: case for case in CASES if isinstance(case, SharedCase)}
+    assert set(shared) >= {1, 2}
+    for case in shared.values():
+        assert case.arrival_rate / (case.cores * case.service_rate) == pytest.approx(0.7)
+    # M/M/1: 1 / (mu - lambda); M/M/2: 1 / (mu (1 - rho^2)), the textbook closed form of Wq + 1/mu
+    assert shared[1].analytic()["mean_response_s"] == pytest.approx(1 / 0.3)
+    assert shared[2].analytic()["mean_response_s"] == pytest.approx(1 / (1 - 0.7**2))
+
+
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_the_engine_lands_inside_the_95_percent_interval_of_ten_replications(
-    case: OpenCase | ClosedCase,
+    case: OpenCase | SharedCase | ClosedCase,
 ) -> None:
     for row in run_case(case, replications=10, workers=2):
         metric = f"{row['case']} {row['metric']}"
