@@ -22,6 +22,7 @@ from harness.report.findings import slo_of
 from harness.report.rundir import load_run_folder
 from harness.report.summary import compute_tables
 from harness.scenario import Scenario
+from sim.parallel import parallel_map
 from sim.params import Calibration
 from sim.study import aggregate, meets, replicate, run_jobs, saturation
 
@@ -59,6 +60,13 @@ def validate(run_dir: Path, calibration: Calibration, scenario: Scenario,
     slo = slo_of(folder.scenario)
     sat_measured = {s.architecture: s for s in measured_saturation(measured, slo)} \
         if measured["step"].nunique() >= 2 and scenario.load.model == "open" else {}
+    searched = with_saturation and scenario.load.model == "open"
+    starts = {arch: float(predicted[predicted["architecture"] == arch]["level"].min())
+              for arch in architectures}
+    # one search per architecture, side by side; each search's probes run in its own process
+    found_rates = dict(zip(architectures, parallel_map(
+        _search, [(scenario, calibration, arch, starts[arch]) for arch in architectures], processes),
+        strict=True)) if searched else {}
     sat_rows = []
     for arch in architectures:
         found = sat_measured.get(arch)
@@ -68,10 +76,7 @@ def validate(run_dir: Path, calibration: Calibration, scenario: Scenario,
         first_fail = min(failing) if failing else None
         mine = predicted[predicted["architecture"] == arch].sort_values("level")
         on_grid = [float(r["level"]) for _, r in mine.iterrows() if meets(r, scenario)]
-        predicted_rate = None
-        if with_saturation and scenario.load.model == "open":
-            predicted_rate = saturation(scenario, calibration, arch, float(mine["level"].min()),
-                                        processes)
+        predicted_rate = found_rates.get(arch)
         # judged only when the sweep brackets saturation (a step met the SLO, a higher one failed)
         within: bool | None = None
         if predicted_rate is not None and measured_rate and first_fail:
@@ -89,7 +94,7 @@ def validate(run_dir: Path, calibration: Calibration, scenario: Scenario,
             "architecture": arch, "measured": state, "measured_rate": measured_rate,
             "measured_first_failing": first_fail,
             "predicted_rate": predicted_rate,
-            "searched": bool(with_saturation and scenario.load.model == "open"),
+            "searched": searched,
             "predicted_on_grid": max(on_grid) if on_grid else None,
             "error_on_grid": (max(on_grid) / measured_rate - 1) if on_grid and measured_rate
             and first_fail else math.nan,
@@ -139,6 +144,11 @@ def validate(run_dir: Path, calibration: Calibration, scenario: Scenario,
         table["p50_within_goal"] = judged & (table["p50_error"].abs() <= P50_GOAL)
         table["p99_within_goal"] = judged & (table["p99_error"].abs() <= P99_GOAL)
     return Validation(table, sat, predicted)
+
+
+def _search(args: tuple[Scenario, Calibration, str, float]) -> float | None:
+    scenario, calibration, arch, start = args
+    return saturation(scenario, calibration, arch, start, processes=1)
 
 
 def _levels(frame: pd.DataFrame, column: str, scenario: Scenario) -> list[float]:
