@@ -207,17 +207,22 @@ class Scenario(_Strict):
         return self
 
 
+def read_yaml(path: Path, what: str) -> Any:
+    """A YAML file's content; an unreadable file or invalid YAML is a one-line HarnessError."""
+    try:
+        return yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise HarnessError(f"cannot read {what} {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise HarnessError(f"{path}: not valid YAML: {exc}") from None
+
+
 def load_scenario(path: Path | None, overrides: Iterable[str] = ()) -> Scenario:
     """Parse and validate a scenario file (no file means every default), with `KEY=VALUE`
     overrides (`--set`) applied before validation."""
     raw: Any = {}
     if path is not None:
-        try:
-            raw = yaml.safe_load(path.read_text())
-        except OSError as exc:
-            raise HarnessError(f"cannot read scenario {path}: {exc.strerror}") from exc
-        except yaml.YAMLError as exc:
-            raise HarnessError(f"{path}: not valid YAML: {exc}") from exc
+        raw = read_yaml(path, "scenario")
         if raw is None:
             raw = {}
         if not isinstance(raw, dict):

@@ -127,8 +127,11 @@ def step_from_outcome(outcome: Outcome, background: dict[str, float], step: int 
     )
 
 
-def calibrate_run(run_dir: Path, base: Calibration, processes: int | None = None) -> Calibration:
-    folder = load_run_folder(run_dir)
+def calibrate_run(run_dir: Path | RunFolder, base: Calibration,
+                  processes: int | None = None) -> Calibration:
+    """Calibrate from a run folder (its path, or the folder already read)."""
+    folder = run_dir if isinstance(run_dir, RunFolder) else load_run_folder(run_dir)
+    run_dir = folder.path
     scenario = Scenario.model_validate(folder.scenario) if folder.scenario else Scenario()
     scenario = scenario.model_copy(update={"sim": scenario.sim.model_copy(update={
         "cores_per_host": measured_cores(folder.environment, scenario.sim.cores_per_host)})})

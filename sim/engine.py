@@ -37,7 +37,7 @@ class Host:
     before the armed time needs a new timer (the old one, stale, is ignored by its generation).
     """
 
-    __slots__ = ("_armed_at", "_generation", "_jobs", "_seq", "_updated", "_virtual", "busy_s",
+    __slots__ = ("_armed_at", "_generation", "_jobs", "_seq", "_updated", "_virtual",
                  "cores", "env", "name", "speed")
 
     def __init__(self, env: Environment, name: str, cores: float, speed: float = 1.0) -> None:
@@ -53,7 +53,6 @@ class Host:
         self._generation = 0
         self._armed_at = math.inf
         self._seq = count()
-        self.busy_s = 0.0  # CPU-seconds of work started, for utilisation
 
     def _rate(self, jobs: int) -> float:
         return self.speed if jobs <= self.cores else self.speed * self.cores / jobs
@@ -71,7 +70,6 @@ class Host:
         self._advance(now)
         jobs = self._jobs
         heapq.heappush(jobs, (self._virtual + demand, next(self._seq), done, arg))
-        self.busy_s += demand
         head = jobs[0][0]
         due = now + (head - self._virtual) / self._rate(len(jobs))
         if due < self._armed_at:
@@ -182,9 +180,6 @@ class Proc:
         else:
             self._running -= 1
 
-    @property
-    def queued(self) -> int:
-        return len(self._waiting)
 
 
 class Tokens:

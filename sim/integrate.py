@@ -66,12 +66,12 @@ def _simulate_into(run_dir: Path, out: Path, processes: int | None) -> params.Ca
         "cores_per_host": measured_cores(folder.environment, scenario.sim.cores_per_host),
         "hosts": 1, "replicas": {}, "network_rtt_ms": None, "broker_latency_ms": None,
         "payment_latency": None, "generator_on_host": True, "whatif": None})})
-    cal = calibrate_run(run_dir, params.default(), processes)
+    cal = calibrate_run(folder, params.default(), processes)
 
     engine = pd.DataFrame(validation_table(workers=processes or os.cpu_count() or 1))
     engine.to_csv(out / "engine_validation.csv", index=False)
 
-    validation = validate(run_dir, cal, scenario, processes,
+    validation = validate(folder, cal, scenario, processes,
                           with_saturation=scenario.sim.saturation_search)
     validation.table.to_csv(out / "validation.csv", index=False)
     validation.saturation.to_csv(out / "saturation.csv", index=False)

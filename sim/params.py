@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from harness.errors import HarnessError
+from harness.scenario import read_yaml
 
 ARCHITECTURES = ("monolith", "microservices")
 COMPONENTS = {
@@ -120,12 +121,7 @@ def load(path: Path) -> Calibration:
     path = Path(path)
     if path.is_dir():
         path = path / "calibration.yaml"
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise HarnessError(f"cannot read calibration {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise HarnessError(f"{path}: not valid YAML: {exc}") from None
+    raw = read_yaml(path, "calibration")
     try:
         return from_dict(raw)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

@@ -3,7 +3,6 @@ measured points when validating) and saturation rate against a what-if parameter
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pandas as pd
@@ -81,7 +80,3 @@ def _save(fig: Figure, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     return path
-
-
-def finite(value: float | None) -> bool:
-    return value is not None and not (isinstance(value, float) and math.isnan(value))

@@ -19,7 +19,7 @@ import pandas as pd
 
 from harness.report.findings import saturation as measured_saturation
 from harness.report.findings import slo_of
-from harness.report.rundir import load_run_folder
+from harness.report.rundir import RunFolder, load_run_folder
 from harness.report.summary import compute_tables
 from harness.scenario import Scenario
 from sim.parallel import parallel_map
@@ -41,9 +41,9 @@ class Validation:
     simulated: pd.DataFrame  # the predictions (aggregate across replications)
 
 
-def validate(run_dir: Path, calibration: Calibration, scenario: Scenario,
+def validate(run_dir: Path | RunFolder, calibration: Calibration, scenario: Scenario,
              processes: int | None = None, with_saturation: bool = True) -> Validation:
-    folder = load_run_folder(run_dir)
+    folder = run_dir if isinstance(run_dir, RunFolder) else load_run_folder(run_dir)
     tables = compute_tables(folder)
     measured = tables.aggregate
     if measured.empty:

@@ -5,25 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
+from tests.notebooks import execute, file_times, stored_without_outputs
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "02-simulation.ipynb"
 SAMPLE = ROOT / "results" / "sample"
 
 
-def _files(root: Path) -> dict[Path, int]:
-    return {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
-
-
 def test_the_simulation_notebook_runs_a_whatif_from_the_sample_calibration() -> None:
     assert (SAMPLE / "calibration.yaml").is_file(), "the committed sample run carries its calibration"
-    before = _files(SAMPLE)
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(notebook, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
-    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
+    before = file_times(SAMPLE)
+    outputs = execute(NOTEBOOK, timeout=300)
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "calibration from" in text
@@ -31,10 +23,8 @@ def test_the_simulation_notebook_runs_a_whatif_from_the_sample_calibration() -> 
     for arch in ("monolith", "microservices"):
         assert text.count(arch) >= 5  # one table row per round trip value
     assert len([o for o in outputs if "image/png" in o.get("data", {})]) == 1
-    assert _files(SAMPLE) == before
+    assert file_times(SAMPLE) == before
 
 
 def test_the_simulation_notebook_is_stored_without_outputs() -> None:
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    nbformat.validate(notebook)
-    assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
+    assert stored_without_outputs(NOTEBOOK)
