@@ -171,6 +171,66 @@ def compare(
 
 
 @app.command()
+def audit(
+    scenario: Annotated[Path | None, typer.Option(exists=True, dir_okay=False,
+                                                  help="scenario YAML (dataset, payments, "
+                                                       "audit.samples)")] = None,
+    out: Annotated[Path | None, typer.Option(help="output folder (default: results/audit-<time>); "
+                                                  "must not exist")] = None,
+    live: Annotated[bool, typer.Option(help="deploy each architecture to measure runtime and "
+                                            "availability coupling (--no-live: static only)")] = True,
+) -> None:
+    """Coupling of both architectures (imports, tables, contracts, runtime, availability) and the
+    well-designed-service checklist: writes audit.json, audit.md and dependency pictures."""
+    from harness.audit.collect import run_audit
+    from harness.report.coupling import coupling_blocks
+    from harness.report.render import to_markdown
+
+    resolved = load_scenario(scenario)
+    folder = out or Path.cwd() / "results" / f"audit-{time.strftime('%Y%m%d-%H%M%S')}"
+    if folder.exists():
+        raise HarnessError(f"output folder {folder} already exists; choose another with --out")
+    with stop_signals_interrupt():
+        try:
+            with console.status("auditing") as status:
+                run_audit(folder, resolved, live=live, samples=resolved.audit.samples,
+                          step=lambda text: status.update(f"auditing: {text}"))
+        except KeyboardInterrupt:
+            console.print("interrupted: every process stopped; no audit.json written")
+            raise typer.Exit(130) from None
+    markdown = to_markdown(coupling_blocks(folder), folder)
+    (folder / "audit.md").write_text(markdown)
+    console.print(markdown, markup=False, highlight=False, soft_wrap=True)
+    print(folder / "audit.json", flush=True)
+
+
+@app.command()
+def scorecard(
+    run_dir: Annotated[Path, typer.Argument(exists=True, file_okay=False,
+                                            help="a run folder (or an audit folder)")],
+    claims: Annotated[Path | None, typer.Option(exists=True, dir_okay=False,
+                                                help="claims YAML (default: the one shipped, "
+                                                     "harness/audit/claims.yaml)")] = None,
+) -> None:
+    """Judge every claim of the debate on RUN_DIR: writes scorecard.json and scorecard.csv, and
+    rebuilds the report of a run folder."""
+    from harness.audit.scorecard import scorecard as judge
+
+    card = judge(run_dir, claims)
+    table = Table("whose claim", "claim", "verdict", "why", title="scorecard")
+    for claim in card["claims"]:
+        table.add_row(f"{claim['side']} ({claim['kind']})", claim["claim"], claim["verdict"],
+                      claim["reason"])
+    Console().print(table)
+    if (run_dir / "run.json").exists():
+        from harness.report import build
+
+        print(build(run_dir), flush=True)
+    else:
+        print(run_dir / "scorecard.json", flush=True)
+
+
+@app.command()
 def replay(
     deployment_dir: Annotated[Path, typer.Argument(exists=True, file_okay=False,
                                                    help="folder of a running microservices "

@@ -100,6 +100,8 @@ def run(scenario_path: Path, out: Path | None, console: Console) -> Path:
         state["status"] = "complete"
         _write_state(out, state)
         simulate(out, console)
+        if scenario.audit.enabled:
+            audit(out, scenario, console)
     except BaseException:
         with contextlib.suppress(Exception):  # best effort: the data is what matters
             _build_report(out, console)
@@ -121,17 +123,39 @@ def simulate(out: Path, console: Console) -> None:
             folder = simulate_run(out)
         console.print(f"simulation: {folder}")
     except KeyboardInterrupt:
-        _simulation_failed(out, "interrupted before the simulation finished")
+        _step_failed(out / "sim", "interrupted before the simulation finished")
         raise
     except Exception as exc:
-        _simulation_failed(out, f"{type(exc).__name__}: {exc}")
+        _step_failed(out / "sim", f"{type(exc).__name__}: {exc}")
         console.print(f"[red]simulation failed[/red]: {escape(str(exc))} "
                       f"(see {out / 'sim' / 'error.txt'})")
 
 
-def _simulation_failed(out: Path, reason: str) -> None:
-    (out / "sim").mkdir(exist_ok=True)
-    (out / "sim" / "error.txt").write_text(reason + "\n")
+def audit(out: Path, scenario: Scenario, console: Console) -> None:
+    """Audit both architectures into audit/ and judge the claims (scorecard.json). A failure is
+    written to audit/error.txt and shown in the report: the measurements stand without it."""
+    from harness.audit.collect import run_audit  # heavy (grimp, networkx): only when auditing
+    from harness.audit.scorecard import scorecard
+
+    try:
+        with console.status("auditing") as status:
+            run_audit(out / "audit", scenario, live=scenario.audit.live,
+                      samples=scenario.audit.samples, step=lambda text: status.update(
+                          f"auditing: {text}"))
+        scorecard(out)
+        console.print(f"audit: {out / 'audit'}")
+    except KeyboardInterrupt:
+        _step_failed(out / "audit", "interrupted before the audit finished")
+        raise
+    except Exception as exc:
+        _step_failed(out / "audit", f"{type(exc).__name__}: {exc}")
+        console.print(f"[red]audit failed[/red]: {escape(str(exc))} "
+                      f"(see {out / 'audit' / 'error.txt'})")
+
+
+def _step_failed(folder: Path, reason: str) -> None:
+    folder.mkdir(exist_ok=True)
+    (folder / "error.txt").write_text(reason + "\n")
 
 
 def _build_report(out: Path, console: Console) -> None:

@@ -127,6 +127,15 @@ class Slo(_Strict):
     p99_ms: float = Field(500.0, gt=0)
 
 
+class Audit(_Strict):
+    """`archbench run` audits both architectures after its runs (what `archbench audit` does)."""
+
+    enabled: bool = True
+    live: bool = Field(True, description="deploy each architecture again to measure runtime and "
+                                         "availability coupling; false: static audit only")
+    samples: int = Field(10, ge=1, le=1000, description="operations per runtime-probe batch")
+
+
 SIM_SERVICES = ("monolith", "booking", "inventory", "payment", "notification", "query")
 SimService = Literal["monolith", "booking", "inventory", "payment", "notification", "query"]
 
@@ -194,6 +203,7 @@ class Scenario(_Strict):
     repeats: int = Field(1, ge=1, le=100)
     slo: Slo = Slo()
     sim: Sim = Sim()
+    audit: Audit = Audit()
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:

@@ -80,7 +80,7 @@ body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:72rem;mar
 color:#1d1d1f;line-height:1.45}
 table{border-collapse:collapse;margin:1rem 0;font-size:.85rem}
 th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}th{background:#f2f2f2}
-td:first-child,th:first-child,td:nth-child(2){text-align:left}
+td:first-child,th:first-child,td:nth-child(2),td.text{text-align:left}
 .warning{border-left:.3rem solid #c62828;background:#fdecea;padding:.5rem 1rem;margin:1rem 0}
 .notice{border-left:.3rem solid #f9a825;background:#fff8e1;padding:.5rem 1rem;margin:1rem 0}
 figure{margin:1.5rem 0}img{max-width:100%}figcaption{font-style:italic;color:#555}
@@ -100,7 +100,7 @@ def to_html(blocks: list[Block], title: str) -> str:
             case Table(columns, rows):
                 head = "".join(f"<th>{_inline(c)}</th>" for c in columns)
                 cells = "".join(
-                    "<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in row) + "</tr>" for row in rows
+                    "<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in rows
                 )
                 body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>")
             case Image(path, caption):
@@ -119,6 +119,11 @@ def to_html(blocks: list[Block], title: str) -> str:
         + "\n".join(body)
         + "\n</body></html>\n"
     )
+
+
+def _cell(text: str) -> str:
+    """Numbers align right; prose (a long cell) reads left-aligned."""
+    return f'<td class="text">{_inline(text)}</td>' if len(text) > 40 else f"<td>{_inline(text)}</td>"
 
 
 def _inline(text: str) -> str:

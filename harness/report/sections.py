@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from harness.report.coupling import coupling_blocks, scorecard_blocks
 from harness.report.findings import (
     ACHIEVED_FLOOR,
     ERROR_RATE_CEILING,
@@ -45,6 +46,8 @@ def report_blocks(folder: RunFolder, tables: Tables, figures: dict[str, Path]) -
     blocks += _efficiency(folder, tables)
     blocks += _saturation(folder, tables)
     blocks += simulation_blocks(folder.path, slo_of(folder.scenario)["operation"])
+    blocks += scorecard_blocks(folder.path)
+    blocks += coupling_blocks(folder.path / "audit")
     if figures:
         blocks.append(Heading("Figures"))
         blocks += [Image(path, caption) for caption, path in figures.items()]

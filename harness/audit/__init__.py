@@ -1,0 +1,3 @@
+"""`archbench audit`: coupling of both architectures (static, data, contracts, runtime,
+availability), the well-designed-service checklist, and the scorecard that turns each claim of
+the monolith/microservices debate into a measured verdict."""

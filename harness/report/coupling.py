@@ -1,0 +1,228 @@
+"""The report's Coupling, Audit and Scorecard sections, from `audit/audit.json` and
+`scorecard.json` of a run folder (or `audit.json` of an `archbench audit` folder)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from harness.audit.collect import AUDIT_FILE, DEPENDENCIES_PICTURE
+from harness.report.render import Block, Bullets, Heading, Image, Notice, Paragraph, Table
+
+ARCHS = ("monolith", "microservices")
+MARK = {True: "✓", False: "✗", None: "n/a"}
+
+
+def coupling_blocks(audit_dir: Path) -> list[Block]:
+    """Coupling (static, data, contracts, runtime, availability) and the service checklist."""
+    path = audit_dir / AUDIT_FILE
+    error = audit_dir / "error.txt"
+    if error.is_file():
+        return [Heading("Coupling"),
+                Notice("The audit failed; the measured results above are unaffected",
+                       [error.read_text().strip()[:2000]])]
+    if not path.is_file():
+        return []
+    try:
+        audit = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return [Heading("Coupling"), Notice("audit.json is unreadable", [str(path)])]
+    archs = [a for a in ARCHS if a in audit["architectures"]]
+    entries = {a: audit["architectures"][a] for a in archs}
+    blocks: list[Block] = [Heading("Coupling")]
+    blocks.append(Paragraph(_summary(entries)))
+    blocks.append(Table(["", *archs], _static_rows(entries)))
+    picture = audit_dir / DEPENDENCIES_PICTURE
+    if picture.is_file():
+        blocks.append(Image(picture, "Who depends on whom: solid arrows are synchronous calls, "
+                                     "dashed arrows events from producer to consumer (with the "
+                                     "number of event types)"))
+    blocks += _components(entries)
+    blocks += _events(entries)
+    if all("runtime" in e for e in entries.values()):
+        blocks += _runtime(entries)
+    if all("availability" in e for e in entries.values()):
+        blocks += _availability(entries)
+    else:
+        blocks.append(Paragraph("Runtime and availability coupling were not measured: the audit "
+                                "ran without deploying (`audit.live: false`)."))
+    blocks += _checklist(entries)
+    return blocks
+
+
+def _summary(entries: dict[str, dict[str, Any]]) -> str:
+    parts = []
+    for arch, entry in entries.items():
+        imports, data = entry["static"]["imports"], entry["static"]["data"]
+        text = (f"**{arch}**: {len(imports['deployables'])} deployable(s), "
+                f"{len(imports['cross_context_imports'])} cross-context imports, "
+                f"{len(data['shared_tables'])} shared tables, "
+                f"{len(data['cross_database'])} cross-database accesses")
+        if "availability" in entry:
+            text += (f", a stopped component breaks {entry['availability']['mean_blast_radius']:.0%}"
+                     " of operations on average")
+        parts.append(text)
+    return "; ".join(parts) + "."
+
+
+def _static_rows(entries: dict[str, dict[str, Any]]) -> list[list[str]]:
+    def row(label: str, get: Any) -> list[str]:
+        return [label, *(str(get(e)) for e in entries.values())]
+
+    def largest(entry: dict[str, Any]) -> str:
+        top = entry["static"]["imports"]["largest_deployable"]
+        return f"{top['name']}: {top['own_lines']} own / {top['lines']} loaded"
+
+    def tables(entry: dict[str, Any]) -> str:
+        data = entry["static"]["data"]
+        return f"{sum(len(d['declared']) for d in data['deployables'].values())} ({data['source']})"
+
+    return [
+        row("deployables", lambda e: len(e["static"]["imports"]["deployables"])),
+        row("modules loaded / import edges", lambda e: f"{e['static']['imports']['module_count']}"
+            f" / {e['static']['imports']['import_edges']}"),
+        row("import-graph density", lambda e: e["static"]["imports"]["density"]),
+        row("cross-context imports", lambda e: len(e["static"]["imports"]["cross_context_imports"])),
+        row("import cycles", lambda e: len(e["static"]["imports"]["cycles"])),
+        row("largest deployable (code lines)", largest),
+        row("cross-cutting lines, all deployables",
+            lambda e: sum(d["cross_cutting_lines"] for d in e["static"]["imports"]["deployables"])),
+        row("shared tables", lambda e: _shared(e["static"]["data"]["shared_tables"])),
+        row("cross-database accesses", lambda e: len(e["static"]["data"]["cross_database"])),
+        row("sync / async dependency edges", lambda e: f"{e['static']['contracts']['sync_edges']}"
+            f" / {e['static']['contracts']['async_edges']}"),
+        row("service coupling factor", lambda e: e["static"]["contracts"]["scf"]),
+        row("tables (source)", tables),
+    ]
+
+
+def _shared(shared: list[dict[str, Any]]) -> str:
+    if not shared:
+        return "0"
+    return f"{len(shared)}: " + ", ".join(f"{s['table']} ({'+'.join(s['users'])})" for s in shared)
+
+
+def _components(entries: dict[str, dict[str, Any]]) -> list[Block]:
+    rows = []
+    for arch, entry in entries.items():
+        for c in entry["static"]["imports"]["components"]:
+            rows.append([arch, c["name"], c["kind"], str(c["modules"]), str(c["lines"]),
+                         str(c["ca"]), str(c["ce"]),
+                         "n/a" if c["instability"] is None else f"{c['instability']:.2f}"])
+    return [Heading("Components: afferent (Ca) and efferent (Ce) coupling, instability", 3),
+            Table(["architecture", "component", "kind", "modules", "lines", "Ca", "Ce", "I"], rows)]
+
+
+def _events(entries: dict[str, dict[str, Any]]) -> list[Block]:
+    rows = []
+    for arch, entry in entries.items():
+        for n in entry["static"]["contracts"]["nodes"]:
+            rows.append([arch, n["name"], str(len(n["routes"])), str(n["emits"]),
+                         str(n["consumes"]), str(n["ais"]), str(n["ads"])])
+    events = [[e["type"].rsplit(".", 1)[-1], e["producer"], ", ".join(e["consumers"])]
+              for entry in entries.values() for e in entry["static"]["contracts"]["events"]]
+    blocks: list[Block] = [
+        Heading("Contracts: routes, events, importance (AIS) and dependence (ADS)", 3),
+        Table(["architecture", "deployable", "routes", "event types emitted", "consumed", "AIS",
+               "ADS"], rows)]
+    if events:
+        blocks.append(Table(["event", "producer", "consumers"], events))
+    return blocks
+
+
+def _runtime(entries: dict[str, dict[str, Any]]) -> list[Block]:
+    rows = []
+    for op in ("book", "cancel", "search", "get_booking", "list_hotels"):
+        for arch, entry in entries.items():
+            r = entry["runtime"].get(op)
+            if r is None:
+                continue
+            rows.append([op, arch, f"{r['messages']:g}", f"{r['hops']:g}", f"{r['bytes']:,}",
+                         f"{r['db_transactions']:g}", str(r["databases_touched"]),
+                         f"{r['provider_calls']:g}", " → ".join(r["sync_chain"])])
+    return [Heading("Runtime coupling per operation", 3),
+            Table(["operation", "architecture", "messages", "hops", "bytes", "DB transactions",
+                   "databases", "provider calls", "synchronous chain"], rows)]
+
+
+def _availability(entries: dict[str, dict[str, Any]]) -> list[Block]:
+    blocks: list[Block] = [Heading("Availability: which operations work while one component is "
+                                   "stopped", 3)]
+    for arch, entry in entries.items():
+        matrix = entry["live"]["availability"]
+        ops = matrix["operations"]
+        rows = [[down, *(MARK[matrix["matrix"][down][op]["ok"]] for op in ops),
+                 f"{entry['availability']['components'][down]['blast_radius']:.0%}"]
+                for down in matrix["deployables"]]
+        blocks.append(Table([f"{arch}: stopped", *ops, "blast radius"], rows))
+        unexplained = entry["availability"]["unexplained"]
+        if unexplained:
+            blocks.append(Notice(f"{arch}: failures no declared dependency explains",
+                                 [f"{u['operation']} while {u['down']} is stopped"
+                                  for u in unexplained]))
+    return blocks
+
+
+def _checklist(entries: dict[str, dict[str, Any]]) -> list[Block]:
+    """One row per deployable, one column per check; the evidence of every check that did not
+    pass below (all of it is in audit.json)."""
+    checks = list(dict.fromkeys(c["check"] for e in entries.values() for c in e["checklist"]))
+    rows, notes = [], []
+    for arch, entry in entries.items():
+        by_name: dict[str, dict[str, Any]] = {}
+        for c in entry["checklist"]:
+            by_name.setdefault(c["deployable"], {})[c["check"]] = c
+        for name, results in by_name.items():
+            rows.append([arch, name, *(MARK[results[check]["passed"]] for check in checks)])
+            notes += [f"{name}, {check}: {results[check]['evidence']}" for check in checks
+                      if results[check]["passed"] is not True]
+    blocks: list[Block] = [Heading("Audit: the well-designed-service checklist", 3),
+                           Table(["architecture", "deployable", *checks], rows)]
+    if notes:
+        blocks.append(Bullets(notes))
+    return blocks
+
+
+def scorecard_blocks(run_dir: Path) -> list[Block]:
+    path = run_dir / "scorecard.json"
+    if not path.is_file():
+        return []
+    try:
+        card = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return [Heading("Scorecard"), Notice("scorecard.json is unreadable", [str(path)])]
+    rows = []
+    for claim in card["claims"]:
+        evidence = "; ".join(_metric_cell(m) for m in claim["metrics"])
+        rows.append([f"{claim['side']} ({claim['kind']})", claim["claim"],
+                     f"**{claim['verdict']}**", claim["reason"], evidence])
+    counts = {v: sum(1 for c in card["claims"] if c["verdict"] == v)
+              for v in ("supported", "refuted", "not significant", "not evaluated")}
+    return [
+        Heading("Scorecard"),
+        Paragraph(", ".join(f"{n} {v}" for v, n in counts.items() if n) + f" of "
+                  f"{len(card['claims'])} claims, judged on this run. Claims and metrics come from "
+                  f"`{Path(card['claims_file']).name}`; edit a copy and rerun `archbench scorecard "
+                  "RUN_DIR --claims FILE` to judge your own."),
+        Table(["whose claim", "claim", "verdict", "why", "monolith vs microservices"], rows),
+        Bullets(["Exact counts (code, manifests, deployments) differ significantly when they "
+                 "differ by at least the claim's min_effect (5% unless the file says otherwise); "
+                 "measured values also need min-max ranges over repeats that do not overlap, so "
+                 "a single repeat is never significant.",
+                 "A claim is supported when every significant metric goes its way, refuted when "
+                 "every one goes against it, not significant otherwise."]),
+    ]
+
+
+def _metric_cell(metric: dict[str, Any]) -> str:
+    if "monolith" not in metric:
+        return f"{metric['metric']}: {metric['note']}"
+    mono, micro = metric["monolith"]["median"], metric["microservices"]["median"]
+    return f"{metric['metric']} {_num(mono)} vs {_num(micro)} ({metric['note']})"
+
+
+def _num(value: float) -> str:
+    if value == int(value) and abs(value) >= 1:
+        return f"{int(value):,}"
+    return f"{value:.3g}"

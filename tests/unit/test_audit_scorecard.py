@@ -1,0 +1,127 @@
+"""The scorecard: how one metric and one claim are judged, the claims file's errors, and the
+scorecard regenerated from a run folder by the CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness.audit.collect import run_audit
+from harness.audit.scorecard import (
+    Claim,
+    Metric,
+    Value,
+    judge,
+    judge_metric,
+    load_claims,
+)
+from harness.errors import HarnessError
+from harness.scenario import load_scenario
+from tests.deployments import ROOT
+
+LOWER = "monolith < microservices"
+
+
+def _metric(mono: Value, micro: Value, exact: bool = True) -> Metric:
+    return Metric("m", "", exact, "test", "", {"monolith": mono, "microservices": micro})
+
+
+def test_exact_counts_need_the_minimum_effect() -> None:
+    assert judge_metric(_metric(Value.exact(1), Value.exact(5)), LOWER, 0.05)["verdict"] == "supported"
+    assert judge_metric(_metric(Value.exact(5), Value.exact(1)), LOWER, 0.05)["verdict"] == "refuted"
+    close = judge_metric(_metric(Value.exact(100), Value.exact(103)), LOWER, 0.05)
+    assert close["verdict"] == "not significant" and "3%" in close["note"]
+    same = judge_metric(_metric(Value.exact(0), Value.exact(0)), LOWER, 0.05)
+    assert same["verdict"] == "not significant"
+
+
+def test_measurements_need_separate_ranges_over_repeats() -> None:
+    once = judge_metric(_metric(Value.of([10]), Value.of([30]), exact=False), LOWER, 0.05)
+    assert once["verdict"] == "not significant" and "once" in once["note"]
+    overlap = judge_metric(_metric(Value.of([10, 25]), Value.of([20, 30]), exact=False), LOWER, 0.05)
+    assert overlap["verdict"] == "not significant" and "overlap" in overlap["note"]
+    apart = judge_metric(_metric(Value.of([10, 12]), Value.of([20, 30]), exact=False), LOWER, 0.05)
+    assert apart["verdict"] == "supported"
+    tiny = judge_metric(_metric(Value.of([10, 10.1]), Value.of([10.2, 10.3]), exact=False),
+                        LOWER, 0.05)
+    assert tiny["verdict"] == "not significant"  # separate ranges, but a 2% difference
+
+
+def test_a_missing_metric_is_not_evaluated() -> None:
+    only_one = Metric("m", "", True, "t", "", {"monolith": Value.exact(1)})
+    assert judge_metric(only_one, LOWER, 0.05)["verdict"] == "not evaluated"
+    assert judge_metric(None, LOWER, 0.05)["verdict"] == "not evaluated"
+
+
+def test_a_claim_needs_its_significant_metrics_to_agree() -> None:
+    claim = Claim(claim="c", side="monolith", kind="pro", metrics=["a", "b", "c"], holds_if=LOWER)
+    metrics = {
+        "a": _metric(Value.exact(1), Value.exact(2)),
+        "b": _metric(Value.exact(1), Value.exact(1)),
+        "c": _metric(Value.exact(3), Value.exact(1)),
+    }
+    row = judge(claim, metrics)
+    assert row["verdict"] == "not significant" and "disagree" in row["reason"]
+    agree = judge(claim, {**metrics, "c": _metric(Value.exact(1), Value.exact(9))})
+    assert agree["verdict"] == "supported" and "b not significant" in agree["reason"]
+
+
+def test_the_shipped_claims_cover_both_sides() -> None:
+    claims = load_claims()
+    assert {c.side for c in claims} == {"monolith", "microservices"}
+    assert len(claims) == 12
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    ({"claims": [{"claim": "x", "side": "monolith", "kind": "pro", "metrics": ["nope"],
+                  "holds_if": LOWER}]}, "claims.0.metrics.0: unknown metric 'nope'"),
+    ({"claims": [{"claim": "x", "side": "monolith", "kind": "pro", "metrics": ["processes"],
+                  "holds_if": LOWER, "colour": "red"}]}, "claims.0.colour: unknown key"),
+    ({"claims": [{"claim": "x", "side": "both", "kind": "pro", "metrics": ["processes"],
+                  "holds_if": LOWER}]}, "claims.0.side"),
+])
+def test_a_bad_claims_file_names_the_key(tmp_path: Path, edit: dict, message: str) -> None:
+    path = tmp_path / "claims.yaml"
+    path.write_text(yaml.safe_dump(edit))
+    with pytest.raises(HarnessError, match=message.replace(".", r"\.")):
+        load_claims(path)
+
+
+def test_the_scorecard_is_regenerated_from_a_run_folder(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(ROOT / "results" / "sample", run)
+    shutil.rmtree(run / "audit", ignore_errors=True)
+    for name in ("scorecard.json", "scorecard.csv"):
+        (run / name).unlink(missing_ok=True)
+    run_audit(run / "audit", load_scenario(None), live=False)
+    claims = tmp_path / "mine.yaml"
+    claims.write_text(yaml.safe_dump({"claims": [
+        {"claim": "Fewer processes", "side": "monolith", "kind": "pro",
+         "metrics": ["processes"], "holds_if": LOWER},
+        {"claim": "More shared tables", "side": "microservices", "kind": "con",
+         "metrics": ["shared_tables"], "holds_if": "monolith < microservices"},
+    ]}))
+    done = subprocess.run([sys.executable, "-m", "harness", "scorecard", str(run),
+                           "--claims", str(claims)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    card = json.loads((run / "scorecard.json").read_text())
+    verdicts = {c["claim"]: c["verdict"] for c in card["claims"]}
+    # the sample's deployments: the monolith runs fewer processes; its contexts share tables
+    assert verdicts == {"Fewer processes": "supported", "More shared tables": "refuted"}
+    assert (run / "scorecard.csv").read_text().count("\n") == 3
+    html = (run / "report.html").read_text()
+    assert "Scorecard" in html and "More shared tables" in html and "Coupling" in html
+
+
+def test_a_folder_with_nothing_to_judge_is_a_clear_error(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "harness", "scorecard", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1
+    assert "nothing to judge" in done.stderr and not list(tmp_path.iterdir())
