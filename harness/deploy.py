@@ -159,6 +159,8 @@ def _start_microservices(deployment: Deployment, scenario: Scenario,
         claim_existing(nats_url, streams)
         deployment.cleanups.append(lambda: delete_streams(nats_url, streams))
     deployment.endpoints["nats"] = nats.url
+    if nats.monitor_url is not None:
+        deployment.endpoints["nats_monitor"] = nats.monitor_url
     routes: list[Route] = []
     fallback: Route | None = None
     for manifest in manifests:

@@ -84,7 +84,9 @@ def dependency_closure(static: dict[str, Any], start: str) -> set[str]:
 
 def availability_summary(static: dict[str, Any], availability: dict[str, Any],
                          architecture: str) -> dict[str, Any]:
-    """Blast radius per stopped component and the failures no declared dependency explains."""
+    """Blast radius per stopped component (the share of operations failing), the failures no
+    declared dependency explains, and collateral failure: the share of operations served by other
+    contexts that fail while one application component is stopped, averaged over them."""
     matrix = availability["matrix"]
     operations = availability["operations"]
     rows = {}
@@ -98,8 +100,11 @@ def availability_summary(static: dict[str, Any], availability: dict[str, Any],
     apps = [c for c in matrix if c not in INFRASTRUCTURE]
     collateral = []
     for down in apps:  # operations served by someone else that fail when this app is down
-        others = [op for op in operations
-                  if down not in {route_owner(static, r) for r in ROUTES_OF[op]}]
+        # the monolith hosts every context in one process: a fault in one context's code stops
+        # the operations of all the others, so each of them counts as someone else's
+        others = list(operations) if architecture == "monolith" else [
+            op for op in operations
+            if down not in {route_owner(static, r) for r in ROUTES_OF[op]}]
         if others:
             collateral.append(sum(1 for op in others if not matrix[down][op]["ok"]) / len(others))
     return {

@@ -144,8 +144,9 @@ METRICS: dict[str, tuple[str, bool, str, str]] = {
     "blast_radius": ("share", True, "audit: availability",
                      "operations failing while one component is stopped, mean over components"),
     "collateral_failure": ("share", True, "audit: availability",
-                           "operations served by others failing while one application component "
-                           "is stopped, mean over application components"),
+                           "operations of other contexts failing while one application component "
+                           "is stopped, mean over application components (the monolith's one "
+                           "process hosts every context)"),
     "e2e_processes": ("processes", True, "audit: e2e pass",
                       "processes running for an end-to-end test of every operation"),
     "e2e_total_s": ("s", False, "audit: e2e pass",

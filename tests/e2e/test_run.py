@@ -88,11 +88,22 @@ def test_an_open_loop_run_produces_every_artifact_for_both_architectures(tmp_pat
     report = (out / "report.md").read_text()
     assert "## Simulation" in report and "Predicted vs measured" in report
 
+    # the audit and the scorecard of this run
+    audit = json.loads((out / "audit" / "audit.json").read_text())
+    assert set(audit["architectures"]) == {"monolith", "microservices"} and not audit["live"]
+    assert not (out / "audit" / "error.txt").exists()
+    card = json.loads((out / "scorecard.json").read_text())
+    verdicts = {(c["side"], c["claim"]): c["verdict"] for c in card["claims"]}
+    assert len(verdicts) == 12
+    # counted on this run's deployments: the monolith runs fewer processes and databases
+    assert verdicts[("monolith", "Less operational overhead")] == "supported"
+    assert "## Scorecard" in report and "## Coupling" in report
+
 
 def test_a_closed_loop_run_works_the_same_way(tmp_path: Path) -> None:
     scenario = yaml.safe_load(SMALL.read_text())
     scenario.update(name="ci-closed", load={"model": "closed", "users": 3,
-                                            "think_time_s": [0.1, 0.3]})
+                                            "think_time_s": [0.1, 0.3]}, audit={"enabled": False})
     path = tmp_path / "closed.yaml"
     path.write_text(yaml.safe_dump(scenario))
     out = tmp_path / "run"
@@ -106,6 +117,7 @@ def test_a_closed_loop_run_works_the_same_way(tmp_path: Path) -> None:
     validation = _rows(out / "sim" / "validation.csv")  # closed-loop runs are simulated too
     assert {r["architecture"] for r in validation} == {"monolith", "microservices"}
     assert all(float(r["predicted_throughput"]) > 0 for r in validation)
+    assert not (out / "audit").exists() and not (out / "scorecard.json").exists()
 
 
 def test_ctrl_c_during_a_run_stops_everything_and_marks_the_folder_incomplete(
