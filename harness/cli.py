@@ -181,8 +181,10 @@ def audit(
                                             "availability coupling (--no-live: static only)")] = True,
 ) -> None:
     """Coupling of both architectures (imports, tables, contracts, runtime, availability) and the
-    well-designed-service checklist: writes audit.json, audit.md and dependency pictures."""
+    well-designed-service checklist: writes audit.json, audit.md and dependencies.png. Exits 1
+    when a microservice shares a table, names another's table or reaches another's database."""
     from harness.audit.collect import run_audit
+    from harness.audit.files import violations, write_atomic
     from harness.report.coupling import coupling_blocks
     from harness.report.render import to_markdown
 
@@ -193,15 +195,18 @@ def audit(
     with stop_signals_interrupt():
         try:
             with console.status("auditing") as status:
-                run_audit(folder, resolved, live=live, samples=resolved.audit.samples,
-                          step=lambda text: status.update(f"auditing: {text}"))
+                result = run_audit(folder, resolved, live=live, samples=resolved.audit.samples,
+                                   step=lambda text: status.update(f"auditing: {text}"))
         except KeyboardInterrupt:
             console.print("interrupted: every process stopped; no audit.json written")
             raise typer.Exit(130) from None
     markdown = to_markdown(coupling_blocks(folder), folder)
-    (folder / "audit.md").write_text(markdown)
+    write_atomic(folder / "audit.md", markdown)
     console.print(markdown, markup=False, highlight=False, soft_wrap=True)
     print(folder / "audit.json", flush=True)
+    found = violations(result)
+    if found:
+        raise HarnessError(f"the microservices are coupled through data: {'; '.join(found)}")
 
 
 @app.command()
@@ -213,9 +218,14 @@ def scorecard(
                                                      "harness/audit/claims.yaml)")] = None,
 ) -> None:
     """Judge every claim of the debate on RUN_DIR: writes scorecard.json and scorecard.csv, and
-    rebuilds the report of a run folder."""
+    rebuilds the report of a run folder. The audit's conclusions are derived again first, with
+    this version's rules, from the measurements it stored."""
+    from harness.audit.collect import rederive
+    from harness.audit.scorecard import load_claims
     from harness.audit.scorecard import scorecard as judge
 
+    load_claims(claims)  # a bad claims file is an error before anything is rewritten
+    rederive(run_dir / "audit" if (run_dir / "audit").is_dir() else run_dir)
     card = judge(run_dir, claims)
     table = Table("whose claim", "claim", "verdict", "why", title="scorecard")
     for claim in card["claims"]:

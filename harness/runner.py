@@ -102,6 +102,7 @@ def run(scenario_path: Path, out: Path | None, console: Console) -> Path:
         simulate(out, console)
         if scenario.audit.enabled:
             audit(out, scenario, console)
+        judge(out, console)
     except BaseException:
         with contextlib.suppress(Exception):  # best effort: the data is what matters
             _build_report(out, console)
@@ -135,14 +136,12 @@ def audit(out: Path, scenario: Scenario, console: Console) -> None:
     """Audit both architectures into audit/ and judge the claims (scorecard.json). A failure is
     written to audit/error.txt and shown in the report: the measurements stand without it."""
     from harness.audit.collect import run_audit  # heavy (grimp, networkx): only when auditing
-    from harness.audit.scorecard import scorecard
 
     try:
         with console.status("auditing") as status:
             run_audit(out / "audit", scenario, live=scenario.audit.live,
                       samples=scenario.audit.samples, step=lambda text: status.update(
                           f"auditing: {text}"))
-        scorecard(out)
         console.print(f"audit: {out / 'audit'}")
     except KeyboardInterrupt:
         _step_failed(out / "audit", "interrupted before the audit finished")
@@ -151,6 +150,16 @@ def audit(out: Path, scenario: Scenario, console: Console) -> None:
         _step_failed(out / "audit", f"{type(exc).__name__}: {exc}")
         console.print(f"[red]audit failed[/red]: {escape(str(exc))} "
                       f"(see {out / 'audit' / 'error.txt'})")
+
+
+def judge(out: Path, console: Console) -> None:
+    """The scorecard of this run (scorecard.json); a failure is shown, the run stands."""
+    from harness.audit.scorecard import scorecard
+
+    try:
+        scorecard(out)
+    except Exception as exc:
+        console.print(f"[red]scorecard failed[/red]: {escape(str(exc))}")
 
 
 def _step_failed(folder: Path, reason: str) -> None:

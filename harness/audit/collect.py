@@ -1,38 +1,45 @@
-"""Run the whole audit and write it: `audit.json` (every number), one dependency-graph picture per
-architecture, and `audit.md` (the report section on its own).
+"""Run the whole audit and write it: `audit.json` (every number) and a dependency-graph picture
+with one panel per architecture.
 
 The static part needs nothing running. The live part deploys each architecture once more, reads
 its real schemas and connections, counts what each operation costs in messages, hops and bytes, and
-stops each component in turn to fill the availability matrix (harness/audit/live.py).
+stops each component in turn to fill the availability matrix (harness/audit/live.py). What the
+audit concludes from those measurements (runtime coupling, availability summary, checklist) can be
+derived again later, by a newer version, from the measurements stored in audit.json (`rederive`).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import grimp
 import networkx as nx
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from harness.audit.derive import availability_summary, checklist, runtime_coupling
+from harness.audit.files import (
+    ARCHITECTURES,
+    AUDIT_FILE,
+    DEPENDENCIES_PICTURE,
+    load_audit,
+    write_atomic,
+)
 from harness.audit.static import (
     GATEWAY,
     PAYMENT_PROVIDER,
     architectures,
     build_graph,
+    contract_coupling,
     data_coupling,
-    static_audit,
+    import_coupling,
 )
 from harness.errors import HarnessError
 from harness.scenario import Scenario
-
-AUDIT_FILE = "audit.json"
-ARCHITECTURES = ("monolith", "microservices")
 
 
 def run_audit(out: Path, scenario: Scenario, *, live: bool = True, samples: int = 10,
@@ -41,51 +48,61 @@ def run_audit(out: Path, scenario: Scenario, *, live: bool = True, samples: int 
     if (out / AUDIT_FILE).exists():
         raise HarnessError(f"{out / AUDIT_FILE} already exists; choose another folder")
     out.mkdir(parents=True, exist_ok=True)
-    step("reading imports, SQL and manifests")
-    static = static_audit()
-    result: dict[str, Any] = {
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "scenario": scenario.name, "live": live, "architectures": {},
-    }
-    graph = build_graph() if live else None
-    declared = architectures()
-    for arch in ARCHITECTURES:
-        entry: dict[str, Any] = {"static": static[arch]}
-        if live:
-            from harness.audit.live import live_audit  # deploys: only when asked
+    measured: dict[str, dict[str, Any]] = {}
+    if live:
+        from harness.audit.live import live_audit  # deploys: only when asked
 
+        for arch in ARCHITECTURES:
             step(f"{arch}: deploying, probing each operation, stopping each component")
-            measured = live_audit(arch, scenario, out / "deployments" / arch, samples=samples,
-                                  step=step)
-            shutil.rmtree(out / "deployments" / arch / "postgres", ignore_errors=True)
-            entry["live"] = measured
-            schemas = {db: info["tables"] for db, info in measured["schemas"].items()}
-            entry["static"]["data"] = data_coupling(declared[arch], graph, schemas=schemas,
-                                                    clients=measured["database_clients"])
-            entry["runtime"] = runtime_coupling(entry["static"], measured["runtime"])
-            entry["availability"] = availability_summary(entry["static"],
-                                                         measured["availability"], arch)
-        entry["checklist"] = checklist(entry["static"], entry.get("live"), arch)
-        result["architectures"][arch] = entry
-    draw_dependencies(result, out)
-    tmp = out / (AUDIT_FILE + ".tmp")
-    tmp.write_text(json.dumps(result, indent=2))
-    tmp.replace(out / AUDIT_FILE)
+            measured[arch] = live_audit(arch, scenario, out / "deployments" / arch,
+                                        samples=samples, step=step)
+    step("reading imports, SQL and manifests")
+    result = {"created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+              "scenario": scenario.name, "live": live,
+              "architectures": derive_all(measured)}
+    _write(result, out)
     return result
 
 
-def load_audit(folder: Path) -> dict[str, Any] | None:
-    """The audit in `folder`, None when there is none; a truncated file is an error."""
-    path = folder / AUDIT_FILE
-    if not path.exists():
+def derive_all(measured: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The static audit of the code as it is now, and what it concludes from `measured` (the
+    live measurements per architecture, possibly none)."""
+    graph: grimp.ImportGraph = build_graph()
+    out: dict[str, Any] = {}
+    for name, arch in architectures().items():
+        live = measured.get(name)
+        schemas = {db: info["tables"] for db, info in live["schemas"].items()} if live else None
+        static = {"imports": import_coupling(arch, graph),
+                  "data": data_coupling(arch, graph, schemas=schemas,
+                                        clients=live["database_clients"] if live else None),
+                  "contracts": contract_coupling(arch, graph)}
+        entry: dict[str, Any] = {"static": static}
+        if live:
+            entry["live"] = live
+            entry["runtime"] = runtime_coupling(static, live["runtime"])
+            entry["availability"] = availability_summary(static, live["availability"], name)
+        entry["checklist"] = checklist(static, live, name)
+        out[name] = entry
+    return out
+
+
+def rederive(folder: Path) -> dict[str, Any] | None:
+    """Redo the static audit and every conclusion of the audit in `folder` with this version's
+    rules, keeping its live measurements; None when there is no audit there."""
+    audit = load_audit(folder)
+    if audit is None:
         return None
-    try:
-        return dict(json.loads(path.read_text()))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise HarnessError(f"{path} is unreadable ({exc}); run the audit again") from None
+    measured = {arch: entry["live"] for arch, entry in audit["architectures"].items()
+                if "live" in entry}
+    audit["architectures"] = derive_all(measured)
+    audit["derived_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    _write(audit, folder)
+    return audit
 
 
-DEPENDENCIES_PICTURE = "dependencies.png"
+def _write(result: dict[str, Any], out: Path) -> None:
+    draw_dependencies(result, out)
+    write_atomic(out / AUDIT_FILE, json.dumps(result, indent=2))
 
 
 def draw_dependencies(result: dict[str, Any], out: Path) -> None:
@@ -96,7 +113,9 @@ def draw_dependencies(result: dict[str, Any], out: Path) -> None:
     FigureCanvasAgg(fig)
     for ax, arch in zip(fig.subplots(1, len(archs), squeeze=False)[0], archs, strict=True):
         _draw_panel(ax, arch, result["architectures"][arch]["static"]["contracts"])
-    fig.savefig(out / DEPENDENCIES_PICTURE, dpi=100)
+    tmp = out / f"{DEPENDENCIES_PICTURE}.tmp.png"
+    fig.savefig(tmp, dpi=100)
+    tmp.replace(out / DEPENDENCIES_PICTURE)
 
 
 def _draw_panel(ax: Any, arch: str, contracts: dict[str, Any]) -> None:

@@ -3,13 +3,16 @@ well-designed-service checklist, and the availability summary.
 
 Runtime coupling, per operation (counted by the live probe, see harness/audit/live.py):
 - messages: events published to the broker plus deliveries to consumers;
-- network hops: process-to-process messages on the operation's whole path: client to gateway and
-  gateway to app for each request (polls excluded), app to payment provider, producer to broker,
-  broker to consumer;
-- bytes: HTTP bodies the client sent and received, plus bytes into and out of the broker;
-- the synchronous chain: client, gateway, the route's owner, the payment provider when the owner
-  calls it (its code imports the payment client) and the probe saw a call for this operation,
-  and the database. Work done after the response (events) is not part of it.
+- hops: HTTP and broker messages between processes: client to gateway and gateway to app for each
+  request (polls apart, they are counted as `client_polls`), app to payment provider, producer to
+  broker, broker to consumer. Database round trips are counted apart, as transactions;
+- bytes: HTTP bodies the client sent and received (polls included), plus bytes into and out of the
+  broker;
+- the synchronous path: client, gateway, the route's owner, and the dependencies the owner calls,
+  one after the other, while the client waits (`sync_calls`): the payment provider when its code
+  imports the payment client and the probe saw a call for this operation, and its database. The
+  depth is client → gateway → owner → one dependency; work done after the response (events) is not
+  part of it.
 """
 
 from __future__ import annotations
@@ -49,10 +52,11 @@ def runtime_coupling(static: dict[str, Any], runtime: dict[str, Any]) -> dict[st
     for op, counts in runtime.items():
         owner = route_owner(static, ROUTE_OF.get(op, ""))
         chain = ["client", GATEWAY] + ([owner] if owner else [])
+        calls = []
         if owner in sync_callers and counts["provider_calls"] > 0:
-            chain.append(PAYMENT_PROVIDER)
+            calls.append(PAYMENT_PROVIDER)
         if owner in stateful:
-            chain.append("postgres")
+            calls.append("postgres")
         messages = counts["events_published"] + counts["deliveries"]
         out[op] = {
             "messages": round(messages, 2),
@@ -64,14 +68,16 @@ def runtime_coupling(static: dict[str, Any], runtime: dict[str, Any]) -> dict[st
             "events_published": counts["events_published"], "deliveries": counts["deliveries"],
             "db_transactions": round(sum(counts["db_transactions"].values()), 2),
             "databases_touched": counts["databases_touched"],
-            "sync_chain": chain, "sync_depth": len(chain) - 1,
+            "sync_chain": chain, "sync_calls": calls,
+            "sync_depth": len(chain) - 1 + (1 if calls else 0),
         }
     return out
 
 
-def dependency_closure(static: dict[str, Any], start: str) -> set[str]:
-    """Every node `start` depends on, directly or through others (sync and async edges)."""
-    edges = static["contracts"]["edges"]
+def dependency_closure(static: dict[str, Any], start: str, kinds: tuple[str, ...] = ("sync", "async")
+                       ) -> set[str]:
+    """Every node `start` depends on through edges of `kinds`, directly or through others."""
+    edges = [e for e in static["contracts"]["edges"] if e["kind"] in kinds]
     seen, todo = set(), [start]
     while todo:
         node = todo.pop()
@@ -84,49 +90,42 @@ def dependency_closure(static: dict[str, Any], start: str) -> set[str]:
 
 def availability_summary(static: dict[str, Any], availability: dict[str, Any],
                          architecture: str) -> dict[str, Any]:
-    """Blast radius per stopped component (the share of operations failing), the failures no
-    declared dependency explains, and collateral failure: the share of operations served by other
-    contexts that fail while one application component is stopped, averaged over them."""
+    """Blast radius per stopped component (the share of operations failing), its mean over every
+    component and over the application components (every service, or the monolith's one
+    process), and the failures no declared dependency explains."""
     matrix = availability["matrix"]
     operations = availability["operations"]
     rows = {}
     unexplained = []
     for down, results in matrix.items():
         failed = [op for op in operations if not results[op]["ok"]]
-        rows[down] = {"failed": failed, "blast_radius": round(len(failed) / len(operations), 3)}
+        rows[down] = {"failed": failed,
+                      "blast_radius": round(len(failed) / len(operations), 3) if operations else 0}
         for op in failed:
             if not _explained(static, architecture, down, op):
                 unexplained.append({"down": down, "operation": op})
     apps = [c for c in matrix if c not in INFRASTRUCTURE]
-    collateral = []
-    for down in apps:  # operations served by someone else that fail when this app is down
-        # the monolith hosts every context in one process: a fault in one context's code stops
-        # the operations of all the others, so each of them counts as someone else's
-        others = list(operations) if architecture == "monolith" else [
-            op for op in operations
-            if down not in {route_owner(static, r) for r in ROUTES_OF[op]}]
-        if others:
-            collateral.append(sum(1 for op in others if not matrix[down][op]["ok"]) / len(others))
-    return {
-        "components": rows, "unexplained": unexplained,
-        "mean_blast_radius": round(sum(r["blast_radius"] for r in rows.values()) / len(rows), 3),
-        "mean_app_blast_radius": round(
-            sum(rows[c]["blast_radius"] for c in apps) / len(apps), 3) if apps else None,
-        "collateral_failure": round(sum(collateral) / len(collateral), 3) if collateral else 0.0,
-    }
+
+    def mean(names: list[str]) -> float | None:
+        return round(sum(rows[c]["blast_radius"] for c in names) / len(names), 3) if names else None
+
+    return {"components": rows, "unexplained": unexplained,
+            "mean_blast_radius": mean(list(rows)), "mean_app_blast_radius": mean(apps),
+            "max_app_blast_radius": max((rows[c]["blast_radius"] for c in apps), default=None)}
 
 
 def _explained(static: dict[str, Any], architecture: str, down: str, op: str) -> bool:
     """A failure is explained when the component that is down is one the operation's routes
-    need: the gateway, the route's owner or anything it depends on, the database of a stateful
-    owner, and the broker for anything in the microservices that waits for events."""
+    call while the client waits: the gateway, the route's owner and what it calls synchronously,
+    and the database of a stateful owner. Only a booking's completion also waits for events, so
+    in the microservices it needs every service and the broker."""
     if down == "caddy":
         return True
     for route in ROUTES_OF[op]:
         owner = route_owner(static, route)
         if owner is None:
             continue
-        needs = {owner} | dependency_closure(static, owner)
+        needs = {owner} | dependency_closure(static, owner, ("sync",))
         if static["data"]["deployables"].get(owner, {}).get("declared"):
             needs.add("postgres")
         if architecture == "microservices" and op == "book_complete":
@@ -145,7 +144,6 @@ def checklist(static: dict[str, Any], live: dict[str, Any] | None,
     out = []
     for name, tables in data["deployables"].items():
         owned = tables["deployed"] if tables["deployed"] is not None else tables["declared"]
-        node = next(n for n in static["contracts"]["nodes"] if n["name"] == name)
         manifest_stateful = bool(tables["stateful"])
         shared = [s for s in data["shared_tables"] if name in s["users"]
                   or (architecture == "microservices" and s["database"] == tables["database"])]
@@ -160,7 +158,7 @@ def checklist(static: dict[str, Any], live: dict[str, Any] | None,
             ("minimal tables, each justified", *_minimal(tables, owned)),
             ("stateful or stateless as declared", *_stateful(manifest_stateful, owned)),
             ("data availability accounted for",
-             *_availability(static, live, architecture, name, node)),
+             *_availability(static, live, architecture, name)),
             ("single source of truth", *_single_source(data, events, name, architecture)),
         ]
         out += [{"deployable": name, "check": check, "passed": passed, "evidence": evidence}
@@ -193,7 +191,7 @@ def _minimal(tables: dict[str, Any], owned: list[str]) -> tuple[bool, str]:
     unjustified = [t for t in owned if not re.search(rf"\b{re.escape(t)}\b", justification)]
     undeclared = sorted(set(owned) - set(tables["declared"]))
     missing = sorted(set(tables["declared"]) - set(owned))
-    unused = sorted(set(owned) - set(tables["code"]))
+    unused = sorted(set(owned) - {t for t, access in tables["code"].items() if access != "define"})
     problems = []
     if unjustified:
         problems.append(f"no justification for {', '.join(unjustified)}")
@@ -202,7 +200,7 @@ def _minimal(tables: dict[str, Any], owned: list[str]) -> tuple[bool, str]:
     if missing:
         problems.append(f"declared but not deployed: {', '.join(missing)}")
     if unused:
-        problems.append(f"never named by its code: {', '.join(unused)}")
+        problems.append(f"never read or written by its code: {', '.join(unused)}")
     source = "deployed" if tables["deployed"] is not None else "declared"
     head = f"{len(owned)} tables ({source}), each justified in the manifest"
     return not problems, (head if not problems else "; ".join(problems))
@@ -215,7 +213,7 @@ def _stateful(declared: bool, owned: list[str]) -> tuple[bool, str]:
 
 
 def _availability(static: dict[str, Any], live: dict[str, Any] | None, architecture: str,
-                  name: str, node: dict[str, Any]) -> tuple[bool | None, str]:
+                  name: str) -> tuple[bool | None, str]:
     if not live or "availability" not in live:
         return None, "not evaluated: no live audit"
     availability = live["availability"]
@@ -248,6 +246,8 @@ def _single_source(data: dict[str, Any], events: list[dict[str, Any]], name: str
     emitted = [e["type"] for e in events if e["producer"] == name]
     problems = [f"{m['table']} also written by {', '.join(w for w in m['writers'] if w != name)}"
                 for m in multi]
+    problems += [f"{e['type']} also emitted by {', '.join(p for p in e['producers'] if p != name)}"
+                 for e in events if name in e.get("producers", []) and len(e["producers"]) > 1]
     head = (f"sole writer of {len(written)} table{'s' if len(written) != 1 else ''}"
             f"{f' and sole producer of {len(emitted)} event types' if emitted else ''}")
     return not problems, "; ".join(problems) if problems else head

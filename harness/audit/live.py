@@ -786,8 +786,8 @@ def _frozen(managed: ManagedProcess) -> Iterator[None]:
         yield
     finally:
         with signals_blocked():
-            for proc in reversed(frozen):
-                with contextlib.suppress(psutil.NoSuchProcess):
+            for proc in reversed(frozen):  # every one, whatever fails for another
+                with contextlib.suppress(psutil.Error, OSError):
                     proc.send_signal(signal.SIGCONT)
 
 

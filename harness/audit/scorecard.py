@@ -1,8 +1,10 @@
 """The scorecard: each claim of the debate (claims.yaml, or the user's copy) judged on a run folder.
 
 Every metric comes from files of the run folder: the audit (`audit/audit.json`), each run's
-`overhead.json`, and `aggregate.csv`. A metric is either an exact count (read from the code or the
-manifests, or counted on a deployment: it has no noise) or a measurement with spread over repeats.
+`overhead.json` of the first load step, and `aggregate.csv`. A metric is either a count (read
+from the code or the manifests, counted on a deployment, or counted once by the live audit: treated
+as exact, a difference below min_effect counting as none) or a measurement with spread over
+repeats.
 A claim is *supported* when every metric that shows a significant difference goes the claimed way,
 *refuted* when they all go the other way, and *not significant* when none does or they disagree:
 - an exact count differs significantly when the relative difference reaches the claim's min_effect;
@@ -25,7 +27,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from harness.audit.collect import AUDIT_FILE, load_audit
+from harness.audit.files import AUDIT_FILE, load_audit, write_atomic
 from harness.errors import HarnessError
 
 ARCHS = ("monolith", "microservices")
@@ -111,11 +113,14 @@ def load_claims(path: Path | None = None) -> list[Claim]:
 METRICS: dict[str, tuple[str, bool, str, str]] = {
     "cross_cutting_lines": ("lines", True, "audit: imports",
                             "plumbing lines (config, start-up, health, HTTP, storage, messaging) "
-                            "each deployable loads, summed over deployables"),
+                            "each deployable loads and runs, summed over deployables"),
+    "cross_cutting_distinct_lines": ("lines", True, "audit: imports",
+                                     "plumbing lines written once, whichever deployables load them"),
     "cross_context_imports": ("imports", True, "audit: imports",
                               "import edges between modules of different bounded contexts"),
-    "import_density": ("", True, "audit: imports",
-                       "edges / (n(n-1)) of the import graph of everything the architecture loads"),
+    "deployable_density": ("", True, "audit: imports",
+                           "edges / (n(n-1)) of the import graph of what a deployable loads, "
+                           "mean over deployables"),
     "largest_own_lines": ("lines", True, "audit: imports",
                           "code lines of the largest deployable's own package"),
     "largest_loaded_lines": ("lines", True, "audit: imports",
@@ -136,21 +141,19 @@ METRICS: dict[str, tuple[str, bool, str, str]] = {
     "booking_hops": ("hops", True, "audit: runtime", "process-to-process messages per booking"),
     "booking_bytes": ("bytes", True, "audit: runtime",
                       "bytes serialised per booking (client bodies + broker in/out)"),
-    "booking_sync_depth": ("hops", True, "audit: runtime",
-                           "longest synchronous chain a booking request waits on"),
+    "booking_sync_calls": ("calls", True, "audit: runtime",
+                           "dependencies a booking request calls while the client waits"),
     "booking_databases": ("databases", True, "audit: runtime", "databases a booking touches"),
     "search_hops": ("hops", True, "audit: runtime", "process-to-process messages per search"),
     "cancel_messages": ("messages", True, "audit: runtime", "broker messages per cancel"),
     "blast_radius": ("share", True, "audit: availability",
-                     "operations failing while one component is stopped, mean over components"),
-    "collateral_failure": ("share", True, "audit: availability",
-                           "operations of other contexts failing while one application component "
-                           "is stopped, mean over application components (the monolith's one "
-                           "process hosts every context)"),
+                     "operations failing while one component is frozen, mean over every process "
+                     "of the deployment"),
+    "app_blast_radius": ("share", True, "audit: availability",
+                         "operations failing while one application process (a service, or the "
+                         "monolith) is frozen, mean over them"),
     "e2e_processes": ("processes", True, "audit: e2e pass",
                       "processes running for an end-to-end test of every operation"),
-    "e2e_total_s": ("s", False, "audit: e2e pass",
-                    "deploy + one pass over every operation + teardown (measured once)"),
     "processes": ("processes", True, "runs: overhead.json", "processes of the deployment"),
     "databases": ("databases", True, "runs: overhead.json", "databases of the deployment"),
     "ports": ("ports", True, "runs: overhead.json", "listening ports of the deployment"),
@@ -193,7 +196,8 @@ def _audit_values(entry: dict[str, Any]) -> dict[str, Value]:
     values = {
         "cross_cutting_lines": sum(d["cross_cutting_lines"] for d in imports["deployables"]),
         "cross_context_imports": len(imports["cross_context_imports"]),
-        "import_density": imports["density"],
+        "deployable_density": imports["mean_deployable_density"],
+        "cross_cutting_distinct_lines": imports["cross_cutting_distinct_lines"],
         "largest_own_lines": imports["largest_deployable"]["own_lines"],
         "largest_loaded_lines": max(d["lines"] for d in imports["deployables"]),
         "import_cycles": len(imports["cycles"]),
@@ -209,23 +213,23 @@ def _audit_values(entry: dict[str, Any]) -> dict[str, Value]:
     if runtime:
         book = runtime["book"]
         values |= {"booking_messages": book["messages"], "booking_hops": book["hops"],
-                   "booking_bytes": book["bytes"], "booking_sync_depth": book["sync_depth"],
+                   "booking_bytes": book["bytes"], "booking_sync_calls": len(book["sync_calls"]),
                    "booking_databases": book["databases_touched"],
                    "search_hops": runtime["search"]["hops"],
                    "cancel_messages": runtime["cancel"]["messages"]}
     availability = entry.get("availability")
     if availability:
         values |= {"blast_radius": availability["mean_blast_radius"],
-                   "collateral_failure": availability["collateral_failure"]}
+                   "app_blast_radius": availability["mean_app_blast_radius"]}
     e2e = (entry.get("live") or {}).get("e2e_pass")
     if e2e:
-        values |= {"e2e_processes": e2e["processes"], "e2e_total_s": e2e["total_s"]}
+        values["e2e_processes"] = e2e["processes"]
     return {name: Value.exact(v) for name, v in values.items()}
 
 
 def _overheads(run_dir: Path) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
-    for path in sorted(run_dir.glob("runs/*/r*/s*/overhead.json")):
+    for path in sorted(run_dir.glob("runs/*/r*/s0/overhead.json")):  # the first step, as latency
         try:
             overhead = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as exc:
@@ -299,6 +303,9 @@ def judge(claim: Claim, metrics: dict[str, Metric]) -> dict[str, Any]:
         quiet = [r["metric"] for r in rows if r["verdict"] == "not significant"]
         if quiet:
             reason += f"; {', '.join(quiet)} not significant"
+        missing = [r["metric"] for r in rows if r["verdict"] == "not evaluated"]
+        if missing:
+            reason += f"; {', '.join(missing)} not measured"
     elif significant:
         verdict = "not significant"
         reason = ("metrics disagree: " + ", ".join(
@@ -325,7 +332,7 @@ def scorecard(run_dir: Path, claims_path: Path | None = None) -> dict[str, Any]:
                      "description": m.description,
                      **{a: vars(v) for a, v in m.values.items()}} for m in metrics.values()],
     }
-    _write(run_dir / SCORECARD_JSON, json.dumps(result, indent=2))
+    write_atomic(run_dir / SCORECARD_JSON, json.dumps(result, indent=2))
     lines = [["side", "kind", "claim", "verdict", "metric", "metric_verdict", "monolith",
               "microservices", "note"]]
     for row in result["claims"]:
@@ -342,9 +349,3 @@ def scorecard(run_dir: Path, claims_path: Path | None = None) -> dict[str, Any]:
 
 def _median(value: dict[str, Any] | None) -> str:
     return "" if value is None else f"{value['median']:g}"
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)

@@ -118,12 +118,24 @@ def _module_path(module: str, root: Path = PROJECT_ROOT) -> Path:
 
 
 def code_lines(path: Path) -> int:
-    """Lines that are neither blank nor comments."""
+    """Lines of code: neither blank, nor comments, nor docstrings."""
     try:
         text = path.read_text()
-    except OSError:
+        tree = ast.parse(text, filename=str(path))
+    except (OSError, SyntaxError):
         return 0
-    return sum(1 for line in text.splitlines() if line.strip() and not line.strip().startswith("#"))
+    docs = {line for node in _docstrings(tree)
+            for line in range(node.lineno, (node.end_lineno or node.lineno) + 1)}
+    return sum(1 for number, line in enumerate(text.splitlines(), 1)
+               if line.strip() and not line.strip().startswith("#") and number not in docs)
+
+
+def _docstrings(tree: ast.AST) -> list[ast.Constant]:
+    return [node.body[0].value for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.body and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+            and isinstance(node.body[0].value.value, str)]
 
 
 def _metrics(graph: nx.DiGraph, node: str) -> dict[str, Any]:
@@ -181,6 +193,7 @@ def import_coupling(arch: Architecture, graph: grimp.ImportGraph) -> dict[str, A
                                        if component[m] in CROSS_CUTTING),
             "import_edges": sub.number_of_edges(), "density": round(nx.density(sub), 4)})
     largest = max(deployables, key=lambda d: d["own_lines"])
+    plumbing = {m for m in modules if component[m] in CROSS_CUTTING}
     return {
         "modules": [{"module": m, "component": component[m], "lines": lines[m],
                      **_metrics(module_graph, m)} for m in sorted(modules)],
@@ -194,6 +207,10 @@ def import_coupling(arch: Architecture, graph: grimp.ImportGraph) -> dict[str, A
         "cycles": cycles,
         "module_count": len(modules), "import_edges": module_graph.number_of_edges(),
         "density": round(nx.density(module_graph), 4),
+        "mean_deployable_density": round(
+            sum(d["density"] for d in deployables) / len(deployables), 4),
+        # plumbing written once, whichever deployables load it
+        "cross_cutting_distinct_lines": sum(lines[m] for m in plumbing),
         "deployables": deployables,
         "largest_deployable": {"name": largest["name"], "own_lines": largest["own_lines"],
                                "lines": largest["lines"]},
@@ -220,11 +237,7 @@ def sql_strings(path: Path) -> list[str]:
         tree = ast.parse(path.read_text(), filename=str(path))
     except (OSError, SyntaxError) as exc:
         raise HarnessError(f"cannot parse {path}: {exc}") from exc
-    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                  if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef
-                                | ast.AsyncFunctionDef)
-                  and node.body and isinstance(node.body[0], ast.Expr)
-                  and isinstance(node.body[0].value, ast.Constant)}
+    docstrings = {id(node) for node in _docstrings(tree)}
     found: list[str] = []
     inside_fstring: set[int] = set()
     for node in ast.walk(tree):
@@ -347,7 +360,11 @@ def contract_coupling(arch: Architecture, graph: grimp.ImportGraph) -> dict[str,
     """Routes, events and the dependency graph: A depends on B when A calls B synchronously or
     consumes an event B emits. The payment provider is a node (an external dependency); a
     deployable calls it synchronously when its code imports the payment client."""
-    producer = {event: d.name for d in arch.deployables for event in d.emits}
+    producers: dict[str, list[str]] = defaultdict(list)
+    for d in arch.deployables:
+        for event in d.emits:
+            producers[event].append(d.name)
+    producer = {event: names[0] for event, names in producers.items()}
     deps = nx.DiGraph()
     deps.add_nodes_from([d.name for d in arch.deployables] + [PAYMENT_PROVIDER])
     edges: list[dict[str, Any]] = []
@@ -382,7 +399,7 @@ def contract_coupling(arch: Architecture, graph: grimp.ImportGraph) -> dict[str,
             "ais": deps.in_degree(node), "ads": deps.out_degree(node),
             "sync_out": out_kinds.count("sync"), "async_out": out_kinds.count("async"),
         })
-    events = [{"type": event, "producer": source,
+    events = [{"type": event, "producer": source, "producers": producers[event],
                "consumers": sorted(d.name for d in arch.deployables if event in d.consumes)}
               for event, source in sorted(producer.items())]
     return {
@@ -391,15 +408,3 @@ def contract_coupling(arch: Architecture, graph: grimp.ImportGraph) -> dict[str,
         "async_edges": sum(1 for e in edges if e["kind"] == "async"),
         "scf": round(deps.number_of_edges() / (n * (n - 1)), 4) if n > 1 else None,
     }
-
-
-def static_audit(services_dir: Path = SERVICES_DIR,
-                 monolith_manifest: Path = MONOLITH_MANIFEST) -> dict[str, Any]:
-    """Imports, SQL and contracts of both architectures (no deployment needed)."""
-    graph = build_graph()
-    out: dict[str, Any] = {}
-    for name, arch in architectures(services_dir, monolith_manifest).items():
-        out[name] = {"imports": import_coupling(arch, graph),
-                     "data": data_coupling(arch, graph),
-                     "contracts": contract_coupling(arch, graph)}
-    return out

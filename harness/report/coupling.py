@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.audit.collect import AUDIT_FILE, DEPENDENCIES_PICTURE
+from harness.audit.files import AUDIT_FILE, DEPENDENCIES_PICTURE, violations
 from harness.report.render import Block, Bullets, Heading, Image, Notice, Paragraph, Table
 
 ARCHS = ("monolith", "microservices")
@@ -32,6 +32,9 @@ def coupling_blocks(audit_dir: Path) -> list[Block]:
     entries = {a: audit["architectures"][a] for a in archs}
     blocks: list[Block] = [Heading("Coupling")]
     blocks.append(Paragraph(_summary(entries)))
+    found = violations(audit)
+    if found:
+        blocks.append(Notice("The microservices are coupled through their data", found))
     blocks.append(Table(["", *archs], _static_rows(entries)))
     picture = audit_dir / DEPENDENCIES_PICTURE
     if picture.is_file():
@@ -46,7 +49,7 @@ def coupling_blocks(audit_dir: Path) -> list[Block]:
         blocks += _availability(entries)
     else:
         blocks.append(Paragraph("Runtime and availability coupling were not measured: the audit "
-                                "ran without deploying (`audit.live: false`)."))
+                                "ran without deploying (`audit.live: false` or `--no-live`)."))
     blocks += _checklist(entries)
     return blocks
 
@@ -138,12 +141,21 @@ def _runtime(entries: dict[str, dict[str, Any]]) -> list[Block]:
             r = entry["runtime"].get(op)
             if r is None:
                 continue
-            rows.append([op, arch, f"{r['messages']:g}", f"{r['hops']:g}", f"{r['bytes']:,}",
-                         f"{r['db_transactions']:g}", str(r["databases_touched"]),
-                         f"{r['provider_calls']:g}", " → ".join(r["sync_chain"])])
+            path = " → ".join(r["sync_chain"])
+            if r["sync_calls"]:
+                path += f" → ({', then '.join(r['sync_calls'])})"
+            rows.append([op, arch, f"{r['messages']:g}", f"{r['hops']:g}",
+                         f"{r['client_polls']:g}", f"{r['bytes']:,}", f"{r['db_transactions']:g}",
+                         str(r["databases_touched"]), f"{r['provider_calls']:g}", path])
     return [Heading("Runtime coupling per operation", 3),
-            Table(["operation", "architecture", "messages", "hops", "bytes", "DB transactions",
-                   "databases", "provider calls", "synchronous chain"], rows)]
+            Table(["operation", "architecture", "messages", "hops", "polls", "bytes",
+                   "DB transactions", "databases", "provider calls", "synchronous path"], rows),
+            Paragraph("Per operation, counted on a live deployment by the audit's probe (its own "
+                      "requests, one at a time, not the benchmark's load). Messages: events "
+                      "published plus deliveries. Hops: HTTP and broker messages between "
+                      "processes, polls apart. Bytes: HTTP bodies, polls included, plus broker "
+                      "bytes in and out. The synchronous path ends with what the route's owner "
+                      "calls, one after the other, while the client waits.")]
 
 
 def _availability(entries: dict[str, dict[str, Any]]) -> list[Block]:
@@ -176,7 +188,7 @@ def _checklist(entries: dict[str, dict[str, Any]]) -> list[Block]:
         for name, results in by_name.items():
             rows.append([arch, name, *(MARK[results[check]["passed"]] for check in checks)])
             notes += [f"{name}, {check}: {results[check]['evidence']}" for check in checks
-                      if results[check]["passed"] is not True]
+                      if results[check]["passed"] is False]
     blocks: list[Block] = [Heading("Audit: the well-designed-service checklist", 3),
                            Table(["architecture", "deployable", *checks], rows)]
     if notes:

@@ -9,13 +9,15 @@ import grimp
 import pytest
 
 from harness.audit import static
+from harness.audit.collect import derive_all
 from harness.audit.derive import checklist
+from harness.audit.files import violations
 from harness.audit.static import Architecture, Deployable, data_coupling, sql_strings
 
 
 @pytest.fixture(scope="module")
 def real() -> dict:
-    return static.static_audit()
+    return {arch: entry["static"] for arch, entry in derive_all({}).items()}
 
 
 def test_the_microservices_share_no_table_and_import_no_other_service(real: dict) -> None:
@@ -131,6 +133,8 @@ def test_a_read_of_another_services_table_is_a_cross_database_access(tmp_path: P
         {"deployable": "beta", "table": "orders", "database": "alpha"}]
     check = _check(result, "beta", "shares no table")
     assert check["passed"] is False and "orders" in check["evidence"]
+    assert violations({"architectures": {"microservices": {"static": result}}}) == [
+        "beta names table orders of database alpha"]
 
 
 def test_two_services_on_one_database_share_its_tables(tmp_path: Path) -> None:

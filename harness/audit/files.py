@@ -1,0 +1,47 @@
+"""Where the audit's files live, and reading them back: light (no grimp, networkx or matplotlib),
+so that a report of a run can show an audit without loading what made it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+
+AUDIT_FILE = "audit.json"
+DEPENDENCIES_PICTURE = "dependencies.png"
+ARCHITECTURES = ("monolith", "microservices")
+
+
+def load_audit(folder: Path) -> dict[str, Any] | None:
+    """The audit in `folder`, None when there is none; a truncated file is an error."""
+    path = folder / AUDIT_FILE
+    if not path.exists():
+        return None
+    try:
+        return dict(json.loads(path.read_text()))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise HarnessError(f"{path} is unreadable ({exc}); run the audit again") from None
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to a temporary file beside `path`, then move it over `path`."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def violations(audit: dict[str, Any]) -> list[str]:
+    """What the microservices must never have: shared tables, a table named outside the service's
+    own database, another process connected to a service's database."""
+    data = audit["architectures"].get("microservices", {}).get("static", {}).get("data")
+    if not data:
+        return []
+    found = [f"shared table {s['table']} in database {s['database']} "
+             f"({', '.join(s['users'])})" for s in data["shared_tables"]]
+    found += [f"{c['deployable']} names table {c['table']} of database {c['database']}"
+              for c in data["cross_database"]]
+    found += [f"{', '.join(f['clients'])} connected to database {f['database']}"
+              for f in data["foreign_clients"]]
+    return found
