@@ -33,12 +33,15 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def violations(audit: dict[str, Any]) -> list[str]:
-    """What the microservices must never have: shared tables, a table named outside the service's
-    own database, another process connected to a service's database."""
-    data = audit["architectures"].get("microservices", {}).get("static", {}).get("data")
+    """What the microservices must never have: an import of another service, shared tables, a
+    table named outside the service's own database, another process connected to its database."""
+    static = audit["architectures"].get("microservices", {}).get("static", {})
+    data = static.get("data")
     if not data:
         return []
-    found = [f"shared table {s['table']} in database {s['database']} "
+    found = [f"{i['importer']} imports {i['imported']}"
+             for i in static.get("imports", {}).get("cross_context_imports", [])]
+    found += [f"shared table {s['table']} in database {s['database']} "
              f"({', '.join(s['users'])})" for s in data["shared_tables"]]
     found += [f"{c['deployable']} names table {c['table']} of database {c['database']}"
               for c in data["cross_database"]]
