@@ -16,6 +16,7 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -28,6 +29,7 @@ import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.status import Status
 
 from harness.deploy import PROJECT_ROOT, Deployment, deployed
 from harness.errors import HarnessError
@@ -115,41 +117,44 @@ def run(scenario_path: Path, out: Path | None, console: Console) -> Path:
 
 
 def simulate(out: Path, console: Console) -> None:
-    """Calibrate the simulation from this run, predict it and draw what-if curves (sim/). A failure
-    is written to sim/error.txt and shown in the report: the measurements stand without it."""
+    """Calibrate the simulation from this run, predict it and draw what-if curves (sim/)."""
     from sim.integrate import simulate_run  # heavy (SimPy, pandas): only when simulating
 
-    try:
-        with console.status("simulating: calibrating from this run, predicting every step"):
-            folder = simulate_run(out)
-        console.print(f"simulation: {folder}")
-    except KeyboardInterrupt:
-        _step_failed(out / "sim", "interrupted before the simulation finished")
-        raise
-    except Exception as exc:
-        _step_failed(out / "sim", f"{type(exc).__name__}: {exc}")
-        console.print(f"[red]simulation failed[/red]: {escape(str(exc))} "
-                      f"(see {out / 'sim' / 'error.txt'})")
+    def work(status: Status) -> None:
+        status.update("simulating: calibrating from this run, predicting every step")
+        simulate_run(out)
+
+    _after_the_runs("simulation", out / "sim", work, console)
 
 
 def audit(out: Path, scenario: Scenario, console: Console) -> None:
-    """Audit both architectures into audit/ and judge the claims (scorecard.json). A failure is
-    written to audit/error.txt and shown in the report: the measurements stand without it."""
+    """Audit both architectures into audit/ (what `archbench audit` does)."""
     from harness.audit.collect import run_audit  # heavy (grimp, networkx): only when auditing
 
+    def work(status: Status) -> None:
+        run_audit(out / "audit", scenario, live=scenario.audit.live,
+                  samples=scenario.audit.samples,
+                  step=lambda text: status.update(f"auditing: {text}"))
+
+    _after_the_runs("audit", out / "audit", work, console)
+
+
+def _after_the_runs(what: str, folder: Path, work: Callable[[Status], None],
+                    console: Console) -> None:
+    """A step that uses the measurements and writes into `folder`. A failure is written to
+    folder/error.txt and shown in the report: the measurements stand without it. An interrupt
+    is recorded the same way, then goes on up."""
     try:
-        with console.status("auditing") as status:
-            run_audit(out / "audit", scenario, live=scenario.audit.live,
-                      samples=scenario.audit.samples, step=lambda text: status.update(
-                          f"auditing: {text}"))
-        console.print(f"audit: {out / 'audit'}")
+        with console.status(what) as status:
+            work(status)
+        console.print(f"{what}: {folder}")
     except KeyboardInterrupt:
-        _step_failed(out / "audit", "interrupted before the audit finished")
+        _step_failed(folder, f"interrupted before the {what} finished")
         raise
     except Exception as exc:
-        _step_failed(out / "audit", f"{type(exc).__name__}: {exc}")
-        console.print(f"[red]audit failed[/red]: {escape(str(exc))} "
-                      f"(see {out / 'audit' / 'error.txt'})")
+        _step_failed(folder, f"{type(exc).__name__}: {exc}")
+        console.print(f"[red]{what} failed[/red]: {escape(str(exc))} "
+                      f"(see {folder / 'error.txt'})")
 
 
 def judge(out: Path, console: Console) -> None:

@@ -125,3 +125,24 @@ def test_a_folder_with_nothing_to_judge_is_a_clear_error(tmp_path: Path) -> None
                           cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 1
     assert "nothing to judge" in done.stderr and not list(tmp_path.iterdir())
+
+
+def test_a_failed_step_after_the_runs_is_recorded_and_an_interrupt_goes_on(tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from harness.runner import _after_the_runs
+
+    def broken(_: object) -> None:
+        raise RuntimeError("no grimp here")
+
+    def interrupted(_: object) -> None:
+        raise KeyboardInterrupt
+
+    console = Console(file=io.StringIO())
+    _after_the_runs("audit", tmp_path / "audit", broken, console)
+    assert (tmp_path / "audit" / "error.txt").read_text() == "RuntimeError: no grimp here\n"
+    with pytest.raises(KeyboardInterrupt):
+        _after_the_runs("simulation", tmp_path / "sim", interrupted, console)
+    assert "interrupted" in (tmp_path / "sim" / "error.txt").read_text()
