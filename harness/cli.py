@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -197,9 +198,12 @@ def audit(
             with console.status("auditing") as status:
                 result = run_audit(folder, resolved, live=live, samples=resolved.audit.samples,
                                    step=lambda text: status.update(f"auditing: {text}"))
-        except KeyboardInterrupt:
-            console.print("interrupted: every process stopped; no audit.json written")
-            raise typer.Exit(130) from None
+        except BaseException as exc:  # nothing half-written stays behind
+            shutil.rmtree(folder, ignore_errors=True)
+            if isinstance(exc, KeyboardInterrupt):
+                console.print("interrupted: every process stopped; nothing written")
+                raise typer.Exit(130) from None
+            raise
     markdown = to_markdown(coupling_blocks(folder), folder)
     write_atomic(folder / "audit.md", markdown)
     console.print(markdown, markup=False, highlight=False, soft_wrap=True)
