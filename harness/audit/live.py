@@ -80,6 +80,7 @@ import asyncio
 import contextlib
 import itertools
 import signal
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -97,7 +98,7 @@ from harness.deploy import Deployment, deployed
 from harness.errors import HarnessError
 from harness.runner import overhead
 from harness.scenario import Architecture, Scenario
-from harness.supervisor import ManagedProcess, signals_blocked
+from harness.supervisor import ManagedProcess, signals_blocked, stop_signals_interrupt
 
 OPERATIONS: tuple[str, ...] = ("health", "list_hotels", "availability", "book_accept",
                                "book_complete", "get_booking", "cancel", "customer_bookings")
@@ -167,7 +168,13 @@ def live_audit(architecture: str, scenario: Scenario, root: Path, *, samples: in
     scenario = scenario.model_copy(update={"payment_provider": scenario.payment_provider.model_copy(
         update={"decline_rate": 0.0})})
     started = time.monotonic()
-    with deployed(cast(Architecture, architecture), scenario, root=root, step=step) as dep:
+    # SIGINT and SIGTERM raise KeyboardInterrupt at once, also inside the event loops: asyncio's
+    # own SIGINT handling only cancels the running task, which an in-flight HTTP request may
+    # turn into an ordinary error, and the audit would go on
+    interrupts = (stop_signals_interrupt() if threading.current_thread() is threading.main_thread()
+                  else contextlib.nullcontext())
+    with interrupts, deployed(cast(Architecture, architecture), scenario, root=root,
+                              step=step) as dep:
         deploy_s = time.monotonic() - started
         step("reading the deployed schemas")
         schemas = asyncio.run(_schemas(dep.databases))

@@ -4,6 +4,10 @@ running (or frozen) afterwards."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +19,7 @@ from harness.audit.files import AUDIT_FILE, DEPENDENCIES_PICTURE, load_audit
 from harness.audit.live import OPERATIONS
 from harness.manifests import load_manifests
 from harness.scenario import load_scenario
+from tests.deployments import ROOT
 
 pytestmark = pytest.mark.e2e
 SMALL = Path(__file__).with_name("small.yaml")
@@ -182,3 +187,24 @@ def test_the_audit_concludes_from_the_live_measurements(audited: Any) -> None:
     for entry in (mono, micro):  # the real deployables pass every check, with live evidence
         assert len(entry["checklist"]) == 5 * len(entry["static"]["imports"]["deployables"])
         assert all(c["passed"] is True for c in entry["checklist"]), entry["checklist"]
+
+
+def test_ctrl_c_during_the_live_audit_stops_everything_and_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "audit"
+    process = subprocess.Popen([sys.executable, "-m", "harness", "audit", "--out", str(out),
+                                "--scenario", str(SMALL)], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    probing = out / "deployments" / "monolith" / "payment_provider" / "ledger.jsonl"
+    deadline = time.monotonic() + 120
+    while not probing.exists() or probing.stat().st_size == 0:  # a booking went through
+        assert process.poll() is None and time.monotonic() < deadline, "the probe never started"
+        time.sleep(0.1)
+    children = psutil.Process(process.pid).children(recursive=True)
+
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+
+    _, alive = psutil.wait_procs(children, timeout=5)
+    assert process.returncode == 130, stderr
+    assert alive == [] and len(children) > 3
+    assert not out.exists()
