@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -47,13 +48,19 @@ class RunningUp:
         return code, survivors
 
 
+def die_with_pytest() -> None:
+    """preexec_fn for a child the tests start: SIGTERM when pytest dies, even by SIGKILL, so the
+    child (and through its own supervisor, everything it started) never outlives the tests."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
 def start_up(architecture: str, workdir: Path, *extra: str, deadline_s: float = 120.0) -> RunningUp:
     """Run `archbench up` and wait for the base URL it prints on stdout."""
     argv = [sys.executable, "-m", "harness", "up", architecture, "--workdir", str(workdir), *extra]
     with open(workdir.parent / "up.stderr", "w") as stderr:
         process = subprocess.Popen(
             argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True,
-            env={**os.environ, "COLUMNS": "200"},
+            env={**os.environ, "COLUMNS": "200"}, preexec_fn=die_with_pytest,
         )
     assert process.stdout is not None
     os.set_blocking(process.stdout.fileno(), False)

@@ -19,7 +19,7 @@ from harness.audit.files import AUDIT_FILE, DEPENDENCIES_PICTURE, load_audit
 from harness.audit.live import OPERATIONS
 from harness.manifests import load_manifests
 from harness.scenario import load_scenario
-from tests.deployments import ROOT
+from tests.deployments import ROOT, die_with_pytest
 
 pytestmark = pytest.mark.e2e
 SMALL = Path(__file__).with_name("small.yaml")
@@ -193,7 +193,8 @@ def test_ctrl_c_during_the_live_audit_stops_everything_and_writes_nothing(tmp_pa
     out = tmp_path / "audit"
     process = subprocess.Popen([sys.executable, "-m", "harness", "audit", "--out", str(out),
                                 "--scenario", str(SMALL)], cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=die_with_pytest)
     probing = out / "deployments" / "monolith" / "payment_provider" / "ledger.jsonl"
     deadline = time.monotonic() + 120
     while not probing.exists() or probing.stat().st_size == 0:  # a booking went through

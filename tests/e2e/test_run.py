@@ -15,7 +15,7 @@ import psutil
 import pytest
 import yaml
 
-from tests.deployments import ROOT
+from tests.deployments import ROOT, die_with_pytest
 
 pytestmark = pytest.mark.e2e
 SMALL = Path(__file__).with_name("run_small.yaml")
@@ -23,7 +23,8 @@ SMALL = Path(__file__).with_name("run_small.yaml")
 
 def _run(scenario: Path, out: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "harness", "run", str(scenario), "--out", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+                          cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+                          preexec_fn=die_with_pytest)
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -125,7 +126,8 @@ def test_ctrl_c_during_a_run_stops_everything_and_marks_the_folder_incomplete(
     out = tmp_path / "run"
     with open(tmp_path / "stderr", "w") as stderr:
         process = subprocess.Popen([sys.executable, "-m", "harness", "run", str(SMALL), "--out",
-                                    str(out)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
+                                    str(out)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr,
+                                   preexec_fn=die_with_pytest)
     generator_log = out / "runs" / "monolith" / "r0" / "s0" / "deployment" / "logs" / "generator.log"
     deadline = time.monotonic() + 120
     while not generator_log.exists():
