@@ -32,10 +32,13 @@ def audited(tmp_path_factory: pytest.TempPathFactory
     """`archbench audit`'s work on both architectures, and every process seen below this one
     while it ran."""
     seen: dict[int, psutil.Process] = {}
+    # other tests' session deployments (the contract suite's) run beside it: not the audit's
+    before = {proc.pid for proc in psutil.Process().children(recursive=True)}
 
     def step(_: str) -> None:
         for proc in psutil.Process().children(recursive=True):
-            seen.setdefault(proc.pid, proc)
+            if proc.pid not in before:
+                seen.setdefault(proc.pid, proc)
 
     folder = tmp_path_factory.mktemp("audit")
     result = run_audit(folder, load_scenario(SMALL), samples=SAMPLES, step=step)
