@@ -139,6 +139,25 @@ def _docstrings(tree: ast.AST) -> list[ast.Constant]:
             and isinstance(node.body[0].value.value, str)]
 
 
+LAUNCHER = ("apps.microservices", "apps.microservices.__main__")
+
+
+def own_modules(deployable: Deployable, graph: grimp.ImportGraph) -> set[str]:
+    return {deployable.package, *graph.find_descendants(deployable.package)}
+
+
+def loaded_modules(deployable: Deployable, arch: Architecture,
+                   graph: grimp.ImportGraph) -> set[str]:
+    """What the deployable's process loads: its own modules, the launcher that starts every
+    service, and every module of the architecture's components they import, transitively."""
+    loaded = own_modules(deployable, graph)
+    if arch.name == "microservices":
+        loaded |= set(LAUNCHER)
+    for module in list(loaded):
+        loaded |= graph.find_upstream_modules(module)
+    return {m for m in loaded if component_of(m, arch.contexts) is not None}
+
+
 def _metrics(graph: nx.DiGraph, node: str) -> dict[str, Any]:
     ca, ce = graph.in_degree(node), graph.out_degree(node)
     return {"ca": ca, "ce": ce, "instability": round(ce / (ca + ce), 3) if ca + ce else None}
@@ -146,16 +165,8 @@ def _metrics(graph: nx.DiGraph, node: str) -> dict[str, Any]:
 
 def import_coupling(arch: Architecture, graph: grimp.ImportGraph) -> dict[str, Any]:
     """Module- and component-level coupling of everything `arch`'s deployables load."""
-    modules = set()
-    for deployable in arch.deployables:
-        own = {deployable.package, *graph.find_descendants(deployable.package)}
-        modules |= own
-        for module in own:
-            modules |= graph.find_upstream_modules(module)
-    if arch.name == "microservices":  # the launcher that starts every service
-        modules |= {"apps.microservices", "apps.microservices.__main__"}
-        modules |= graph.find_upstream_modules("apps.microservices.__main__")
-    modules = {m for m in modules if component_of(m, arch.contexts) is not None}
+    loaded = {d.name: loaded_modules(d, arch, graph) for d in arch.deployables}
+    modules = set().union(*loaded.values())
     module_graph = nx.DiGraph()
     module_graph.add_nodes_from(modules)
     for importer in modules:
@@ -178,20 +189,14 @@ def import_coupling(arch: Architecture, graph: grimp.ImportGraph) -> dict[str, A
     cycles = sorted(sorted(c) for c in nx.strongly_connected_components(module_graph) if len(c) > 1)
     deployables = []
     for deployable in arch.deployables:
-        own = {m for m in modules if m == deployable.package
-               or m.startswith(deployable.package + ".")}
-        loaded = set(own)
-        if arch.name == "microservices":  # every service process starts through the launcher
-            loaded |= {m for m in modules if component[m] == "launcher"}
-        for module in list(loaded):
-            loaded |= graph.find_upstream_modules(module) & modules
-        sub = module_graph.subgraph(loaded)
+        runs = loaded[deployable.name]
+        own = own_modules(deployable, graph) & runs
+        sub = module_graph.subgraph(runs)
         deployables.append({
-            "name": deployable.name, "modules": len(loaded),
-            "lines": sum(lines[m] for m in loaded), "own_lines": sum(lines[m] for m in own),
+            "name": deployable.name, "modules": len(runs),
+            "lines": sum(lines[m] for m in runs), "own_lines": sum(lines[m] for m in own),
             # configuration, start-up, health, HTTP, logging, storage and messaging plumbing
-            "cross_cutting_lines": sum(lines[m] for m in loaded
-                                       if component[m] in CROSS_CUTTING),
+            "cross_cutting_lines": sum(lines[m] for m in runs if component[m] in CROSS_CUTTING),
             "import_edges": sub.number_of_edges(), "density": round(nx.density(sub), 4)})
     largest = max(deployables, key=lambda d: d["own_lines"])
     plumbing = {m for m in modules if component[m] in CROSS_CUTTING}
@@ -301,12 +306,8 @@ def data_coupling(arch: Architecture, graph: grimp.ImportGraph, *,
     own_tables = {d.database: set(schemas.get(d.database, d.tables) if schemas else d.tables)
                   for d in arch.deployables}
     for deployable in arch.deployables:
-        loaded = {deployable.package, *graph.find_descendants(deployable.package)}
-        for module in list(loaded):
-            loaded |= {m for m in graph.find_upstream_modules(module)
-                       if component_of(m, arch.contexts) is not None}
         code: dict[str, set[str]] = defaultdict(set)
-        for module in sorted(loaded):
+        for module in sorted(loaded_modules(deployable, arch, graph)):
             access = table_access(sql_strings(_module_path(module, root)), known)
             if not access:
                 continue
@@ -371,9 +372,7 @@ def contract_coupling(arch: Architecture, graph: grimp.ImportGraph) -> dict[str,
     deps.add_nodes_from([d.name for d in arch.deployables] + [PAYMENT_PROVIDER])
     edges: list[dict[str, Any]] = []
     for deployable in arch.deployables:
-        loaded = {deployable.package, *graph.find_descendants(deployable.package)}
-        upstream = set().union(*(graph.find_upstream_modules(m) for m in loaded))
-        if PAYMENT_CLIENT in upstream:
+        if PAYMENT_CLIENT in loaded_modules(deployable, arch, graph):
             deps.add_edge(deployable.name, PAYMENT_PROVIDER, kind="sync")
             edges.append({"from": deployable.name, "to": PAYMENT_PROVIDER, "kind": "sync",
                           "via": "HTTP (payment client)"})
