@@ -152,7 +152,7 @@ def loaded_modules(deployable: Deployable, arch: Architecture,
     service, and every module of the architecture's components they import, transitively."""
     loaded = own_modules(deployable, graph)
     if arch.name == "microservices":
-        loaded |= set(LAUNCHER)
+        loaded |= set(LAUNCHER) & graph.modules
     for module in list(loaded):
         loaded |= graph.find_upstream_modules(module)
     return {m for m in loaded if component_of(m, arch.contexts) is not None}
