@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from harness.audit.files import AUDIT_FILE, DEPENDENCIES_PICTURE, violations
+from harness.report.artifacts import failure, read_json
 from harness.report.render import Block, Bullets, Heading, Image, Notice, Paragraph, Table
 
 ARCHS = ("monolith", "microservices")
@@ -16,18 +16,12 @@ MARK = {True: "✓", False: "✗", None: "n/a"}
 
 def coupling_blocks(audit_dir: Path) -> list[Block]:
     """Coupling (static, data, contracts, runtime, availability) and the service checklist."""
-    path = audit_dir / AUDIT_FILE
-    error = audit_dir / "error.txt"
-    if error.is_file():
-        return [Heading("Coupling"),
-                Notice("The audit failed; the measured results above are unaffected",
-                       [error.read_text().strip()[:2000]])]
-    if not path.is_file():
-        return []
-    try:
-        audit = json.loads(path.read_text())
-    except json.JSONDecodeError:
-        return [Heading("Coupling"), Notice("audit.json is unreadable", [str(path)])]
+    failed = failure(audit_dir, "Coupling", "audit")
+    if failed:
+        return failed
+    audit, unreadable = read_json(audit_dir / AUDIT_FILE, "Coupling", AUDIT_FILE)
+    if audit is None:
+        return unreadable
     archs = [a for a in ARCHS if a in audit["architectures"]]
     entries = {a: audit["architectures"][a] for a in archs}
     blocks: list[Block] = [Heading("Coupling")]
@@ -197,13 +191,9 @@ def _checklist(entries: dict[str, dict[str, Any]]) -> list[Block]:
 
 
 def scorecard_blocks(run_dir: Path) -> list[Block]:
-    path = run_dir / "scorecard.json"
-    if not path.is_file():
-        return []
-    try:
-        card = json.loads(path.read_text())
-    except json.JSONDecodeError:
-        return [Heading("Scorecard"), Notice("scorecard.json is unreadable", [str(path)])]
+    card, unreadable = read_json(run_dir / "scorecard.json", "Scorecard", "scorecard.json")
+    if card is None:
+        return unreadable
     rows = []
     for claim in card["claims"]:
         evidence = "; ".join(_metric_cell(m) for m in claim["metrics"])

@@ -4,7 +4,6 @@ simulation itself: `archbench run` does, and `archbench report --simulate` redoe
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from harness.report.render import Block, Bullets, Heading, Image, Notice, Paragraph, Table
+from harness.report.artifacts import failure, read_json
+from harness.report.render import Block, Bullets, Heading, Image, Paragraph, Table
 
 METHOD = [
     "Each architecture is a SimPy queueing network (`sim/model.py`): hosts whose cores every process "
@@ -36,18 +36,12 @@ METHOD = [
 
 def simulation_blocks(run_dir: Path, slo_operation: str) -> list[Block]:
     sim_dir = run_dir / "sim"
-    error = sim_dir / "error.txt"
-    if error.is_file():
-        return [Heading("Simulation"),
-                Notice("The simulation step failed; the measured results above are unaffected",
-                       [error.read_text().strip()[:2000]])]
-    summary_path = sim_dir / "summary.json"
-    if not summary_path.is_file():
-        return []
-    try:
-        summary = json.loads(summary_path.read_text())
-    except json.JSONDecodeError:
-        return [Heading("Simulation"), Notice("sim/summary.json is unreadable", [str(summary_path)])]
+    failed = failure(sim_dir, "Simulation", "simulation step")
+    if failed:
+        return failed
+    summary, unreadable = read_json(sim_dir / "summary.json", "Simulation", "sim/summary.json")
+    if summary is None:
+        return unreadable
     blocks: list[Block] = [Heading("Simulation")]
     lines = list(summary.get("lines", []))
     if lines:
