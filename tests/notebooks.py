@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,3 +27,20 @@ def stored_without_outputs(path: Path) -> bool:
     notebook = nbformat.read(path, as_version=4)
     nbformat.validate(notebook)
     return all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
+
+
+@dataclass(frozen=True)
+class Reading:
+    text: str  # everything the code cells printed
+    images: int  # PNG figures shown
+
+
+def run_reading(path: Path, folder: Path, timeout: int = 120) -> Reading:
+    """Execute the notebook as a reader would: no cell may fail, and `folder` (the run folder it
+    reads) must be left untouched."""
+    before = file_times(folder)
+    outputs = execute(path, timeout)
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert file_times(folder) == before
+    return Reading("".join(o.get("text", "") for o in outputs if o.output_type == "stream"),
+                   sum(1 for o in outputs if "image/png" in o.get("data", {})))
