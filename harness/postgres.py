@@ -29,6 +29,12 @@ SERVICE_USER = "archbench"
 _DB_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
+def with_database(dsn: str, database: str) -> str:
+    """The same server and credentials as `dsn`, on another database."""
+    parts = urlsplit(dsn)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, ""))
+
+
 @dataclass(frozen=True)
 class PostgresServer:
     """Where to reach a server with rights to create databases."""
@@ -37,8 +43,7 @@ class PostgresServer:
     embedded: bool
 
     def dsn_for(self, database: str) -> str:
-        parts = urlsplit(self.admin_dsn)
-        return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, ""))
+        return with_database(self.admin_dsn, database)
 
     def create_database(self, name: str) -> str:
         _run(_execute(self.admin_dsn, f'CREATE DATABASE "{_checked(name)}"'))

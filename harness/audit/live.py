@@ -88,7 +88,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -96,6 +96,7 @@ import psutil
 
 from harness.deploy import Deployment, deployed
 from harness.errors import HarnessError
+from harness.postgres import with_database
 from harness.runner import overhead
 from harness.scenario import Architecture, Scenario
 from harness.supervisor import ManagedProcess, signals_blocked, stop_signals_interrupt
@@ -429,7 +430,7 @@ async def _runtime_probe(dep: Deployment, catalog: _Catalog, samples: int,
                          step: Callable[[str], None]) -> _Probe:
     names = {_database_name(dsn): key for key, dsn in dep.databases.items()}
     any_dsn = next(iter(dep.databases.values()))
-    pg = await asyncpg.connect(_maintenance_dsn(any_dsn), timeout=10)
+    pg = await asyncpg.connect(with_database(any_dsn, "postgres"), timeout=10)
     try:
         async with httpx.AsyncClient(timeout=10) as http, \
                 httpx.AsyncClient(base_url=dep.base_url, timeout=10) as client:
@@ -552,11 +553,6 @@ def _per_operation(tally: _Tally, wall: float, window: _Window, background: dict
 
 def _database_name(dsn: str) -> str:
     return urlsplit(dsn).path.lstrip("/")
-
-
-def _maintenance_dsn(dsn: str) -> str:
-    parts = urlsplit(dsn)
-    return urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
 
 
 async def _database_clients(dep: Deployment, pg: asyncpg.Connection,
