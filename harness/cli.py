@@ -17,7 +17,7 @@ from rich.table import Table
 from harness import runner
 from harness.deploy import deployed, describe, new_deployment_dir
 from harness.errors import HarnessError
-from harness.replay import replay_deployment
+from harness.replay import read_deployment, replay_deployment
 from harness.scenario import load_scenario
 from harness.supervisor import stop_signals_interrupt
 
@@ -89,6 +89,8 @@ def run_scenario(
 ) -> None:
     """Deploy, warm up, load, collect and tear down each architecture, interleaved over repeats
     and load steps; then write the report. Ctrl-C stops everything and marks the folder incomplete."""
+    from harness.check import run_folder_checks, run_folder_problems
+
     with stop_signals_interrupt():
         try:
             folder = runner.run(scenario, out, console)
@@ -96,6 +98,14 @@ def run_scenario(
             console.print("interrupted: every process stopped; run.json says what finished")
             raise typer.Exit(130) from None
     print(folder / "report.html", flush=True)
+    problems = run_folder_problems(run_folder_checks(folder))
+    for line in problems:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if problems:
+        console.print(f"[red]the invariant check failed[/red]: `archbench check {folder}` "
+                      "lists it again")
+        raise typer.Exit(1)
+    console.print("invariants: all five hold in every run")
 
 
 @app.command("sim")
@@ -149,6 +159,9 @@ def report(
 ) -> None:
     """Rebuild summary.csv, aggregate.csv, the plots, report.md and report.html of a run."""
     from harness.report import build
+    from harness.report.rundir import ensure_intact
+
+    ensure_intact(run_dir)  # a truncated folder is an error before anything is rewritten
 
     if simulate:
         with stop_signals_interrupt():
@@ -242,6 +255,56 @@ def scorecard(
         print(build(run_dir), flush=True)
     else:
         print(run_dir / "scorecard.json", flush=True)
+
+
+@app.command()
+def check(
+    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False,
+                                           help="a run folder (archbench run), or the folder of "
+                                                "a running deployment (archbench up)")],
+    timeout: Annotated[float, typer.Option(min=0, help="live deployment: seconds to wait for "
+                                                       "quiescence")] = 60.0,
+) -> None:
+    """Audit the five invariants of DESIGN.md: no overbooking, conservation of inventory, every
+    booking terminal, money against the payment provider's ledger, read side equal to write side
+    and to a replay of the event log. On a run folder: the check each run took from its
+    databases and ledger after quiescence, before its teardown. On a running deployment: the
+    check, now. Prints what was checked and every violation with its ids; exits 1 on any."""
+    from harness.check import (
+        check_deployment,
+        run_folder_checks,
+        run_folder_problems,
+        summary_lines,
+        violations_of,
+        wait_quiescent,
+    )
+
+    out = Console()
+    if (folder / "deployment.json").is_file() and not (folder / "run.json").exists():
+        state = read_deployment(folder)
+        with stop_signals_interrupt():
+            try:
+                report = check_deployment(state, folder,
+                                          quiescence=wait_quiescent(state, timeout_s=timeout))
+            except KeyboardInterrupt:
+                console.print("interrupted: nothing was changed")
+                raise typer.Exit(130) from None
+        for line in summary_lines(report):
+            out.print(line, markup=False, highlight=False)
+        problems = violations_of(report)
+    else:
+        checks = run_folder_checks(folder)
+        if not checks:
+            raise HarnessError(f"{folder}: run.json lists no finished run: nothing to check")
+        for path, report in checks:
+            out.print(f"[bold]{path}[/bold]")
+            for line in summary_lines(report) if report and "error" not in report else []:
+                out.print("  " + line, markup=False, highlight=False)
+        problems = run_folder_problems(checks)
+    for line in problems:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if problems:
+        raise typer.Exit(1)
 
 
 @app.command()

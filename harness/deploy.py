@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 
+from harness.binaries import find_binary, postgres_bin_dir
 from harness.errors import HarnessError
 from harness.gateway import Route, start_caddy
 from harness.manifests import load_manifests
@@ -82,6 +83,7 @@ def deployed(
     """Start `architecture` with its infrastructure; everything is stopped when the block ends."""
     if root.exists() and any(root.iterdir()):
         raise HarnessError(f"deployment folder {root} already exists and is not empty")
+    preflight(architecture, dsn=dsn, nats_url=nats_url)
     gateway_port = ensure_port_free(port) if port is not None else free_port()
     supervisor = Supervisor(root)
     server: PostgresServer | None = None
@@ -123,6 +125,17 @@ def deployed(
                         server.drop_database(name)
             if not keep_data:
                 shutil.rmtree(root / "postgres", ignore_errors=True)
+
+
+def preflight(architecture: Architecture, *, dsn: str | None = None,
+              nats_url: str | None = None) -> None:
+    """Fail now, in one line and before anything is written or started, if a binary the
+    deployment needs is missing."""
+    if dsn is None:
+        postgres_bin_dir()
+    find_binary("caddy")
+    if architecture == "microservices" and nats_url is None:
+        find_binary("nats-server")
 
 
 def _start_monolith(deployment: Deployment, scenario: Scenario,

@@ -14,12 +14,20 @@ from harness.errors import HarnessError
 REBUILT_FROM_LOG = ("booking", "query")
 
 
-def replay_deployment(folder: Path) -> list[dict[str, Any]]:
+def read_deployment(folder: Path) -> dict[str, Any]:
+    """The deployment.json of a deployment folder; a one-line error if it is not one."""
     state_file = folder / "deployment.json"
     try:
         state = json.loads(state_file.read_text())
     except (OSError, ValueError) as exc:
         raise HarnessError(f"{state_file}: not a deployment folder ({exc})") from exc
+    if not isinstance(state, dict) or not {"architecture", "databases", "endpoints"} <= set(state):
+        raise HarnessError(f"{state_file}: not a deployment folder (truncated?)")
+    return state
+
+
+def replay_deployment(folder: Path) -> list[dict[str, Any]]:
+    state = read_deployment(folder)
     if state.get("architecture") != "microservices":
         raise HarnessError(f"{folder} holds a {state.get('architecture')} deployment; "
                            "replay rebuilds the microservices' state from their event log")

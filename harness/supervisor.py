@@ -5,6 +5,10 @@ in the terminal reaches only the parent, which then stops the children in order)
 signal (so even a SIGKILLed parent leaves no orphan), a log file in the deployment folder, and a
 health check with a deadline. `stop_all` stops them in reverse start order: polite signal, wait,
 then SIGKILL. Only processes this supervisor started are ever signalled, by their pid.
+
+Faults go through it too: `kill` SIGKILLs a process with all its descendants, `frozen` pauses them
+(SIGSTOP, and SIGCONT whatever happens), and `restart` starts a process again exactly as it was
+first started (same command, environment and ports), waiting for its health check.
 """
 
 from __future__ import annotations
@@ -18,8 +22,11 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import psutil
 
 from harness.errors import HarnessError
 
@@ -57,6 +64,18 @@ def ensure_port_free(port: int, host: str = "127.0.0.1") -> int:
 HealthCheck = Callable[[], bool]
 
 
+@dataclass(frozen=True)
+class Launch:
+    """How a process was started, so that a restart starts it the same way."""
+
+    argv: tuple[str, ...]
+    env: dict[str, str]
+    cwd: Path | None
+    user: str | None
+    health: HealthCheck | None
+    timeout: float
+
+
 @dataclass
 class ManagedProcess:
     name: str
@@ -64,6 +83,8 @@ class ManagedProcess:
     log_path: Path
     stop_signal: int = signal.SIGTERM
     ports: tuple[int, ...] = ()
+    launch: Launch | None = None
+    restarts: int = 0
 
     @property
     def pid(self) -> int:
@@ -86,6 +107,7 @@ class Supervisor:
 
     root: Path
     processes: list[ManagedProcess] = field(default_factory=list)
+    _executor: ThreadPoolExecutor | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -107,29 +129,52 @@ class Supervisor:
         """Start `argv` and wait until `health` passes (or the deadline, or the process dies)."""
         if any(p.name == name for p in self.processes):
             raise HarnessError(f"a process named {name!r} is already running in this deployment")
+        launch = Launch(tuple(argv), dict(env or {}), cwd, user, health, timeout)
         log_path = self.root / "logs" / f"{name}.log"
-        full_env = {**os.environ, **(env or {})}
-        identity = _identity(user)
-        with open(log_path, "ab") as log:
-            try:
-                popen = subprocess.Popen(
-                    list(argv),
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    env=full_env,
-                    cwd=cwd,
-                    start_new_session=True,
-                    preexec_fn=_die_with_parent(stop_signal),
-                    **identity,
-                )
-            except FileNotFoundError as exc:
-                raise HarnessError(f"cannot start {name}: {argv[0]} not found") from exc
-        proc = ManagedProcess(name, popen, log_path, stop_signal, ports)
+        proc = ManagedProcess(name, _spawn(name, launch, log_path, stop_signal), log_path,
+                              stop_signal, ports, launch)
         self.processes.append(proc)
         if health is not None:
             self.wait_healthy(proc, health, timeout)
         return proc
+
+    def restart(self, name: str, timeout: float = 10.0) -> ManagedProcess:
+        """Start `name` again as it was first started, in the same place in the stop order; stop
+        it first if it still runs. Returns once it is healthy."""
+        proc = self.get(name)
+        if proc.launch is None:
+            raise HarnessError(f"{name} cannot be restarted: how it was started is unknown")
+        if proc.running():
+            _stop(proc, timeout)
+        else:
+            proc.popen.wait()
+        with open(proc.log_path, "ab") as log:
+            log.write(f"\n--- archbench: restarting {name} ---\n".encode())
+        proc.popen = self._spawner().submit(
+            _spawn, name, proc.launch, proc.log_path, proc.stop_signal).result()
+        proc.restarts += 1
+        if proc.launch.health is not None:
+            self.wait_healthy(proc, proc.launch.health, proc.launch.timeout)
+        return proc
+
+    def _spawner(self) -> ThreadPoolExecutor:
+        """The thread restarts are started from. The parent-death signal fires when the *thread*
+        that forked a child ends, so a process restarted from a short-lived thread (a fault's)
+        would be killed with it; this one lives until `stop_all`."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spawner")
+        return self._executor
+
+    def kill(self, name: str) -> int:
+        """SIGKILL `name` and every process it started (a crash, not a shutdown); returns how
+        many processes were killed. The process stays in the list, dead, until restarted."""
+        proc = self.get(name)
+        with frozen(proc) as tree:  # frozen first: nothing can fork or restart a child meanwhile
+            for member in tree:
+                with contextlib.suppress(psutil.Error, OSError):
+                    member.send_signal(signal.SIGKILL)
+        proc.popen.wait(10)
+        return len(tree)
 
     def wait_healthy(self, proc: ManagedProcess, health: HealthCheck, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -173,12 +218,68 @@ class Supervisor:
                     _stop(proc, max(2.0, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:  # not even SIGKILL worked: report, go on
                     continue
+            if self._executor is not None:
+                self._executor.shutdown(wait=True)
+                self._executor = None
 
     def __enter__(self) -> Supervisor:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop_all()
+
+
+def _spawn(name: str, launch: Launch, log_path: Path, stop_signal: int) -> subprocess.Popen[bytes]:
+    with open(log_path, "ab") as log:
+        try:
+            return subprocess.Popen(
+                list(launch.argv),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **launch.env},
+                cwd=launch.cwd,
+                start_new_session=True,
+                preexec_fn=_die_with_parent(stop_signal),
+                **_identity(launch.user),
+            )
+        except FileNotFoundError as exc:
+            raise HarnessError(f"cannot start {name}: {launch.argv[0]} not found") from exc
+
+
+@contextlib.contextmanager
+def frozen(managed: ManagedProcess) -> Iterator[list[psutil.Process]]:
+    """SIGSTOP a supervised process and all its descendants, SIGCONT them whatever happens.
+
+    The root is stopped first, so it cannot fork a child that escapes; descendants are listed
+    until none is left running (postgres backends call setsid(), so the root's process group
+    alone would leave them running). Yields the frozen processes, root first."""
+    try:
+        root = psutil.Process(managed.pid)
+    except psutil.NoSuchProcess:
+        raise HarnessError(f"{managed.name} is not running") from None
+    tree: list[psutil.Process] = []
+    try:
+        fresh = [root]
+        while fresh:
+            for proc in fresh:
+                tree.append(proc)  # before the signal: whatever was stopped gets SIGCONT
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    proc.send_signal(signal.SIGSTOP)
+            fresh = [c for c in _descendants(root) if c not in tree]
+        yield tree
+    finally:
+        with signals_blocked():
+            for proc in reversed(tree):  # every one, whatever fails for another
+                with contextlib.suppress(psutil.Error, OSError):
+                    proc.send_signal(signal.SIGCONT)
+
+
+def _descendants(root: psutil.Process) -> list[psutil.Process]:
+    try:
+        return root.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
 
 
 def _identity(user: str | None) -> dict[str, object]:

@@ -4,6 +4,7 @@ stops on time or on a stop request, and writes the outputs."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import random
 import time
@@ -63,14 +64,25 @@ class _CpuProbe:
         return 0.0 if self.start is None else _cpu_s() - self.start
 
 
+def _mark_started(out_dir: Path, origin_epoch: float) -> None:
+    """started.json, written (atomically) the moment the load begins: the harness times its
+    faults from it."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir / "started.json.tmp"
+    tmp.write_text(json.dumps({"epoch_s": origin_epoch}))
+    tmp.replace(out_dir / "started.json")
+
+
 def run(plan: Plan, host: str, out_dir: Path, stop: Event) -> bool:
     """Runs the plan; returns True when it was interrupted (the outputs are written either way)."""
     random.seed(plan.seed)  # Locust picks closed-loop tasks with the global generator
     ledger = BookingLedger(random.Random(f"ledger-{plan.seed}"))
     picker = InputPicker(plan.dataset, plan.seed)
     started_at = _now_iso()
-    origin = clock()
-    recorder = Recorder(origin, plan.warmup_s, plan.duration_s, plan.window_s)
+    origin, origin_epoch = clock(), time.time()
+    recorder = Recorder(origin, plan.warmup_s, plan.duration_s, plan.window_s,
+                        trace=plan.trace_requests)
+    _mark_started(out_dir, origin_epoch)
     cpu = _CpuProbe(origin + plan.warmup_s)
 
     def operations_for(client: Client) -> BookingOperations:
@@ -102,6 +114,6 @@ def run(plan: Plan, host: str, out_dir: Path, stop: Event) -> bool:
     info = RunInfo(
         model=plan.model, offered_rate=plan.rate if plan.model == "open" else None, warmup_s=plan.warmup_s,
         measured_until_s=measured_until, started_at=started_at, finished_at=_now_iso(),
-        generator_cpu_s=cpu_s, interrupted=stop.is_set())
+        generator_cpu_s=cpu_s, interrupted=stop.is_set(), origin_epoch=origin_epoch)
     write_outputs(out_dir, recorder, info)
     return stop.is_set()

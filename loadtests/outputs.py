@@ -23,6 +23,18 @@ class RunInfo:
     finished_at: str
     generator_cpu_s: float
     interrupted: bool
+    origin_epoch: float = 0.0  # wall-clock time of the load's origin, to align with the harness
+
+
+def write_trace(path: Path, trace: list[tuple[float, str, str, float]], origin_epoch: float) -> None:
+    """requests.csv: one row per request in start order; `epoch_s` is its (intended) start on the
+    wall clock, `error` is empty for a success."""
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["epoch_s", "offset_s", "operation", "error", "latency_ms"])
+        for offset, op, kind, latency in sorted(trace):
+            writer.writerow([f"{origin_epoch + offset:.6f}", f"{offset:.6f}", op, kind,
+                             f"{latency * 1000:.3f}"])
 
 
 def summary(recorder: Recorder, info: RunInfo) -> dict[str, Any]:
@@ -63,4 +75,6 @@ def write_outputs(out_dir: Path, recorder: Recorder, info: RunInfo) -> None:
         for row in recorder.window_rows(info.measured_until_s):
             writer.writerow([row.window_start_s, row.operation, row.count, row.errors,
                              *("" if v is None else v for v in (row.p50_ms, row.p90_ms, row.p99_ms))])
+    if recorder.trace is not None:
+        write_trace(out_dir / "requests.csv", recorder.trace, info.origin_epoch)
     (out_dir / "summary.json").write_text(json.dumps(summary(recorder, info), indent=2) + "\n")

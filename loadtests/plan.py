@@ -58,6 +58,9 @@ class Plan:
     poll_interval_s: float = 0.005
     max_concurrency: int = 500
     dataset: Dataset = field(default_factory=Dataset)
+    #: Write every request (start, operation, outcome, latency) to requests.csv: what the harness
+    #: needs to measure a fault's blast radius and recovery, request by request.
+    trace_requests: bool = False
 
     @property
     def measured_s(self) -> float:
@@ -175,4 +178,12 @@ def parse_plan(raw: Any) -> Plan:
         max_concurrency=_integer(raw, "max_concurrency", "max_concurrency", defaults.max_concurrency,
                                  minimum=1),
         dataset=_dataset(raw.get("dataset", {})),
+        trace_requests=_flag(raw, "trace_requests", defaults.trace_requests),
     )
+
+
+def _flag(raw: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = raw.get(key, default)
+    if not isinstance(value, bool):
+        raise PlanError(key, f"must be true or false, got {value!r}")
+    return value

@@ -88,7 +88,8 @@ class WindowRow:
 class Recorder:
     """Collects one run's samples; `origin` is the monotonic time the load started."""
 
-    def __init__(self, origin: float, warmup_s: float, duration_s: float, window_s: float) -> None:
+    def __init__(self, origin: float, warmup_s: float, duration_s: float, window_s: float,
+                 *, trace: bool = False) -> None:
         self.origin = origin
         self.warmup_s = warmup_s
         self.duration_s = duration_s
@@ -100,6 +101,9 @@ class Recorder:
         self.lag = new_histogram()
         self.late_starts = 0
         self.completed_in_period: dict[str, int] = defaultdict(int)
+        #: Every request, warm-up included, when tracing: (start offset s, operation, error kind
+        #: or "" for a success, latency s). Faults are judged request by request from it.
+        self.trace: list[tuple[float, str, str, float]] | None = [] if trace else None
 
     def _completed(self, op: str, end: float) -> None:
         """Throughput counts completions by *end* time, so a saturated system shows its real rate."""
@@ -116,6 +120,8 @@ class Recorder:
     def record(self, op: str, start: float, end: float) -> None:
         """A successful operation that started (or was due) at `start` and completed at `end`."""
         self._completed(op, end)
+        if self.trace is not None:
+            self.trace.append((start - self.origin, op, "", end - start))
         window = self._window(start)
         if window is None:
             return
@@ -127,6 +133,8 @@ class Recorder:
 
     def error(self, op: str, kind: str, start: float, end: float) -> None:
         self._completed(op, end)
+        if self.trace is not None:
+            self.trace.append((start - self.origin, op, kind, end - start))
         window = self._window(start)
         if window is None:
             return

@@ -79,7 +79,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import signal
 import threading
 import time
 import uuid
@@ -99,7 +98,7 @@ from harness.errors import HarnessError
 from harness.postgres import with_database
 from harness.runner import overhead
 from harness.scenario import Architecture, Scenario
-from harness.supervisor import ManagedProcess, signals_blocked, stop_signals_interrupt
+from harness.supervisor import frozen, stop_signals_interrupt
 
 OPERATIONS: tuple[str, ...] = ("health", "list_hotels", "availability", "book_accept",
                                "book_complete", "get_booking", "cancel", "customer_bookings")
@@ -766,34 +765,6 @@ async def _reaches_terminal(client: httpx.AsyncClient, booking_id: str) -> bool:
     return False
 
 
-@contextlib.contextmanager
-def _frozen(managed: ManagedProcess) -> Iterator[None]:
-    """SIGSTOP a supervised process and all its descendants, SIGCONT them whatever happens.
-
-    The root is stopped first, so it cannot fork a child that escapes; descendants are listed
-    until none is left running (postgres backends call setsid(), so the root's process group
-    alone would leave them running)."""
-    try:
-        root = psutil.Process(managed.pid)
-    except psutil.NoSuchProcess:
-        raise HarnessError(f"availability: {managed.name} is not running") from None
-    frozen: list[psutil.Process] = []
-    try:
-        fresh = [root]
-        while fresh:
-            for proc in fresh:
-                frozen.append(proc)  # before the signal: whatever was stopped gets SIGCONT
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    proc.send_signal(signal.SIGSTOP)
-            fresh = [c for c in root.children(recursive=True) if c not in frozen]
-        yield
-    finally:
-        with signals_blocked():
-            for proc in reversed(frozen):  # every one, whatever fails for another
-                with contextlib.suppress(psutil.Error, OSError):
-                    proc.send_signal(signal.SIGCONT)
-
-
 def _availability(dep: Deployment, catalog: _Catalog,
                   step: Callable[[str], None]) -> dict[str, Any]:
     matrix: dict[str, dict[str, dict[str, Any]]] = {}
@@ -803,7 +774,7 @@ def _availability(dep: Deployment, catalog: _Catalog,
     for managed in dep.processes:
         step(f"availability: {managed.name} frozen")
         ready = asyncio.run(_prepare(dep.base_url, catalog))
-        with _frozen(managed):
+        with frozen(managed):
             outage = asyncio.run(_outage(dep.base_url, catalog, ready))
         resumed = time.monotonic()
         step(f"availability: {managed.name} resumed, waiting for every operation to work")

@@ -101,6 +101,39 @@ def load_run_folder(path: Path) -> RunFolder:
     return RunFolder(path, meta, scenario, environment, runs, missing, notes)
 
 
+# What every finished run leaves behind, and which of it is written line by line.
+RUN_FILES = ("info.json", "load/summary.json", "load/windows.csv", "metrics.csv")
+
+
+def ensure_intact(path: Path) -> None:
+    """A one-line HarnessError if a run folder is truncated: run.json unreadable, or a run it
+    lists as finished lacking a file, holding broken JSON, or ending a CSV mid-line. Runs that
+    were planned but never finished are not damage (an interrupted run); the report says so."""
+    meta = _read_json(Path(path) / "run.json", required=True, what="run folder")
+    if not isinstance(meta, dict) or not isinstance(meta.get("runs", []), list):
+        raise HarnessError(f"{path / 'run.json'} is not a run folder's run.json: it is truncated")
+    for entry in meta.get("runs", []):
+        run_path = Path(path) / str(entry.get("path", "")) if isinstance(entry, dict) else None
+        if run_path is None or not run_path.is_dir():
+            raise HarnessError(f"{path} is truncated: run.json lists {entry!r} as finished but "
+                               "its folder is missing")
+        optional = [n for n in ("check.json", "faults.json", "load/requests.csv", "backlog.csv")
+                    if (run_path / n).exists()]
+        for name in (*RUN_FILES, *optional):
+            file = run_path / name
+            where = file.relative_to(path)
+            if not file.is_file():
+                raise HarnessError(f"{path} is truncated: {where} is missing")
+            data = file.read_bytes()
+            if name.endswith(".csv") and not data.endswith(b"\n"):
+                raise HarnessError(f"{path} is truncated: {where} ends mid-line")
+            if name.endswith(".json"):
+                try:
+                    json.loads(data)
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    raise HarnessError(f"{path} is truncated: {where} is not valid JSON") from None
+
+
 class _Unreadable(Exception):
     pass
 

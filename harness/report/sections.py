@@ -21,6 +21,7 @@ from harness.report.findings import (
     slo_of,
 )
 from harness.report.render import Block, Bullets, Heading, Image, Notice, Paragraph, Table
+from harness.report.resilience import invariant_blocks, resilience_blocks
 from harness.report.rundir import RunFolder
 from harness.report.simulation import simulation_blocks
 from harness.report.spread import DASH, TIMES, relative
@@ -46,6 +47,8 @@ def report_blocks(folder: RunFolder, tables: Tables, figures: dict[str, Path]) -
     blocks += _efficiency(folder, tables)
     blocks += _saturation(folder, tables)
     blocks += simulation_blocks(folder.path, slo_of(folder.scenario)["operation"])
+    blocks += invariant_blocks(folder.path)
+    blocks += resilience_blocks(folder.path, architecture_order(folder.scenario.get("architectures", [])))
     blocks += scorecard_blocks(folder.path)
     blocks += coupling_blocks(folder.path / "audit")
     if figures:

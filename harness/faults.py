@@ -1,0 +1,197 @@
+"""Faults under load: the scenario's `faults:` injected into a live deployment on schedule, and the
+JetStream backlog sampled while they happen.
+
+`Injector` times every fault from the moment the load generator reports its load started
+(`load/started.json`), runs each in its own thread (faults on different targets may overlap) and
+records what really happened, on the wall clock, in `faults.json`: when the fault began, when it
+was lifted (the restarted process healthy again, SIGCONT sent, the provider's latency restored),
+how many processes a kill took down, and any error. Leaving the block lifts every fault still
+holding: a paused process is resumed and a slowed provider restored, also on Ctrl-C. A killed
+process that is not to be restarted stays down: the run's invariant check reports what that
+left behind.
+
+`BacklogSampler` polls NATS' monitoring endpoint (`/jsz`) twice a second into `backlog.csv`: per
+durable consumer, messages not yet delivered (`num_pending`) and delivered but not acknowledged
+(`num_ack_pending`). While the broker itself is down there is no row: the gap is the outage.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from harness.deploy import Deployment
+from harness.errors import HarnessError
+from harness.scenario import Fault
+from harness.supervisor import ManagedProcess, frozen
+
+STARTED_TIMEOUT_S = 120.0
+BACKLOG_INTERVAL_S = 0.5
+FAULTS_FILE = "faults.json"
+BACKLOG_FILE = "backlog.csv"
+
+
+class Injector:
+    """Inject `faults` (each with its index in the scenario) into `dep`, timed from the epoch
+    written to `started_file`."""
+
+    def __init__(self, dep: Deployment, faults: list[tuple[int, Fault]], started_file: Path,
+                 out: Path, *,
+                 normal_latency: str, on_restart: Callable[[ManagedProcess], None]) -> None:
+        self.dep = dep
+        self.faults = [fault for _, fault in faults]  # `index`: its place in the scenario
+        self.started_file = started_file
+        self.out = out
+        self.normal_latency = normal_latency
+        self.on_restart = on_restart
+        self.stop = threading.Event()
+        self.records: list[dict[str, Any]] = [
+            {"index": i, "action": f.action, "target": f.target, "at_s": f.at_s,
+             "duration_s": f.duration_s, "restart": f.restart if f.action == "kill" else None,
+             "latency": f.latency, "started_epoch": None, "ended_epoch": None,
+             "processes_killed": None, "restart_s": None, "error": None}
+            for i, f in faults]
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self.origin: float | None = None
+
+    def __enter__(self) -> Injector:
+        if self.faults:
+            waiter = threading.Thread(target=self._schedule, name="faults", daemon=True)
+            waiter.start()
+            self._threads.append(waiter)
+        self._write()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()  # every wait ends: paused processes resume, the provider is restored
+        for thread in list(self._threads):
+            thread.join(timeout=60)
+        self._write()
+
+    def _schedule(self) -> None:
+        deadline = time.monotonic() + STARTED_TIMEOUT_S
+        while not self.started_file.exists():
+            if self.stop.wait(0.05) or time.monotonic() > deadline:
+                return
+        self.origin = float(json.loads(self.started_file.read_text())["epoch_s"])
+        for index, fault in enumerate(self.faults):
+            thread = threading.Thread(target=self._inject, args=(index, fault),
+                                      name=f"fault-{index}", daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _inject(self, index: int, fault: Fault) -> None:
+        assert self.origin is not None
+        if self.stop.wait(max(0.0, self.origin + fault.at_s - time.time())):
+            return
+        record = self.records[index]
+        try:
+            getattr(self, f"_{fault.action}")(fault, record)
+        except Exception as exc:  # recorded: the run goes on, the report shows it
+            record["error"] = f"{type(exc).__name__}: {exc}"
+        finally:
+            self._write()
+
+    def _began(self, record: dict[str, Any]) -> None:
+        record["started_epoch"] = time.time()
+        self._write()
+
+    def _kill(self, fault: Fault, record: dict[str, Any]) -> None:
+        self._began(record)
+        record["processes_killed"] = self.dep.supervisor.kill(fault.target)
+        if not fault.restart:
+            return
+        self.stop.wait(fault.duration_s)  # on an early stop the process still comes back
+        self._restart_now(fault.target, record)
+
+    def _restart(self, fault: Fault, record: dict[str, Any]) -> None:
+        self._began(record)
+        self._restart_now(fault.target, record)
+
+    def _restart_now(self, target: str, record: dict[str, Any]) -> None:
+        began = time.monotonic()
+        proc = self.dep.supervisor.restart(target)
+        record["restart_s"] = round(time.monotonic() - began, 3)
+        record["ended_epoch"] = time.time()
+        self.on_restart(proc)
+
+    def _pause(self, fault: Fault, record: dict[str, Any]) -> None:
+        with frozen(self.dep.supervisor.get(fault.target)) as tree:
+            self._began(record)
+            record["processes_paused"] = len(tree)
+            self.stop.wait(fault.duration_s)
+        record["ended_epoch"] = time.time()
+
+    def _slow(self, fault: Fault, record: dict[str, Any]) -> None:
+        assert fault.latency is not None
+        self._set_latency(fault.latency)
+        self._began(record)
+        try:
+            self.stop.wait(fault.duration_s)
+        finally:
+            self._set_latency(self.normal_latency)
+        record["ended_epoch"] = time.time()
+
+    def _set_latency(self, spec: str) -> None:
+        url = f"{self.dep.endpoints['payment_provider']}/admin/latency"
+        response = httpx.post(url, json={"latency": spec}, timeout=5)
+        if response.status_code != 200:
+            raise HarnessError(f"the payment provider refused latency {spec!r}: "
+                               f"{response.status_code} {response.text[:200]}")
+
+    def _write(self) -> None:
+        with self._lock:
+            data = {"origin_epoch": self.origin, "faults": self.records}
+            tmp = self.out / (FAULTS_FILE + ".tmp")
+            tmp.write_text(json.dumps(data, indent=2))
+            tmp.replace(self.out / FAULTS_FILE)
+
+
+class BacklogSampler:
+    """Consumer backlog of the deployment's JetStream over time, into `path` (CSV)."""
+
+    def __init__(self, monitor_url: str, path: Path, interval_s: float = BACKLOG_INTERVAL_S) -> None:
+        self.monitor_url = monitor_url
+        self.path = path
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="backlog", daemon=True)
+
+    def __enter__(self) -> BacklogSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        with self.path.open("w", newline="") as f, httpx.Client(timeout=1.0) as client:
+            writer = csv.writer(f)
+            writer.writerow(["epoch_s", "consumer", "num_pending", "num_ack_pending",
+                             "num_redelivered"])
+            while not self._stop.wait(self.interval_s):
+                for row in _consumer_rows(client, self.monitor_url):
+                    writer.writerow(row)
+                f.flush()
+
+
+def _consumer_rows(client: httpx.Client, monitor_url: str) -> Iterator[list[object]]:
+    now = time.time()
+    with contextlib.suppress(httpx.HTTPError, ValueError):
+        body = client.get(f"{monitor_url}/jsz", params={"consumers": "true"}).json()
+        for account in body.get("account_details", []):
+            for stream in account.get("stream_detail", []):
+                for consumer in stream.get("consumer_detail", []):
+                    yield [f"{now:.3f}", f"{stream['name']}/{consumer['name']}",
+                           consumer.get("num_pending", 0), consumer.get("num_ack_pending", 0),
+                           consumer.get("num_redelivered", 0)]

@@ -1,0 +1,154 @@
+"""The report's Resilience section, each fault of the scenario with what it cost each architecture
+side by side (recomputed from each run's files when the report is built), and its Invariants
+section, what each run's check found."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from harness.report.render import Block, Heading, Notice, Paragraph, Table
+from harness.report.spread import DASH
+from harness.resilience import AFTER_S, BEFORE_S, BUCKET_S, analyse
+
+SHORT = {"search_availability": "search", "list_hotels": "hotels", "view_booking": "view",
+         "list_customer_bookings": "customer", "book": "book", "book_e2e": "book_e2e",
+         "cancel": "cancel"}
+
+
+def resilience_blocks(run_dir: Path, architectures: list[str]) -> list[Block]:
+    try:
+        runs = analyse(run_dir)
+    except (OSError, ValueError, KeyError) as exc:
+        return [Heading("Resilience"), Notice("The fault measurements are unreadable", [str(exc)])]
+    if not runs:
+        return []
+    by_fault: dict[tuple[int, int], dict[str, dict[str, Any]]] = {}
+    for run in runs:
+        for fault in run["faults"]:
+            by_fault.setdefault((fault["index"], run["repeat"]), {})[run["architecture"]] = fault
+    archs = [a for a in architectures if any(r["architecture"] == a for r in runs)]
+    repeats = len({r["repeat"] for r in runs}) > 1
+    blocks: list[Block] = [Heading("Resilience"), Paragraph(
+        "Each fault of the scenario, injected under load, and what it cost each architecture that "
+        "has its target. **Failed** counts requests that failed while the fault held, then after "
+        "it was lifted (until the next fault); **recovery** is the time from the fault's end to "
+        "the first success of every operation that failed; **p99 back** is when a "
+        f"{BUCKET_S:g}-second window again had no failure and a p99 no higher than in the "
+        f"{BEFORE_S:g} s before the fault.")]
+    errors = [f"{run['architecture']} r{run['repeat']}: fault {f['index']} ({f['action']} "
+              f"{f['target']}): {f['error']}" for run in runs for f in run["faults"] if f.get("error")]
+    if errors:
+        blocks.append(Notice("Some faults could not be injected as planned", errors))
+    columns = ["fault"] + [f"{a}: {what}" for a in archs
+                           for what in ("failed (during + after)", "recovery", "p99 back")]
+    rows = []
+    for (_index, repeat), per_arch in sorted(by_fault.items()):
+        any_fault = next(iter(per_arch.values()))
+        name = f"{any_fault['action']} {any_fault['target']} at {any_fault['at_s']:g} s"
+        name += f" (r{repeat})" if repeats else ""
+        row = [name]
+        for arch in archs:
+            fault = per_arch.get(arch)
+            if fault is None or not fault.get("injected"):
+                row += [DASH, DASH, DASH]
+                continue
+            row += [_failed(fault), _seconds(fault.get("recovery_s")),
+                    _seconds(fault.get("p99_recovered_s"))]
+        rows.append(row)
+    blocks.append(Table(columns, rows))
+    flow = [(key, fault) for key, per_arch in sorted(by_fault.items())
+            for arch, fault in per_arch.items()
+            if arch == "microservices" and fault.get("injected") and fault.get("backlog")]
+    if flow:
+        blocks.append(Paragraph(
+            "The microservices' event flow around each fault: the JetStream backlog (messages "
+            "pending or unacknowledged, summed over consumers, sampled twice a second; its level "
+            f"before is the largest in the {BEFORE_S:g} s before the fault) and the read side's "
+            "lag (events that occurred before, during, and in the "
+            f"{AFTER_S:g} s after the fault)."))
+        blocks.append(Table(
+            ["fault", "backlog before", "peak", "drained after the end", "read lag p99 before",
+             "during", "after"],
+            [[f"{f['action']} {f['target']}" + (f" (r{repeat})" if repeats else ""),
+              str(f["backlog"]["before"]), _count(f["backlog"]["peak"]),
+              _seconds(f["backlog"]["drained_s"], never="not within the fault's segment"),
+              *(_ms(f["read_lag"][when]["p99_ms"]) if f.get("read_lag") else DASH
+                for when in ("before", "during", "after"))]
+             for (_, repeat), f in flow]))
+    return blocks
+
+
+def _failed(fault: dict[str, Any]) -> str:
+    during, after = fault["failed_during"], fault["failed_after"]
+    total = sum(during.values()) + sum(after.values())
+    if not total:
+        return "0"
+    merged: dict[str, int] = {}
+    for counts in (during, after):
+        for op, n in counts.items():
+            merged[op] = merged.get(op, 0) + n
+    detail = ", ".join(f"{SHORT.get(op, op)} {n}" for op, n in sorted(merged.items(),
+                                                                        key=lambda kv: -kv[1]))
+    return f"{sum(during.values())} + {sum(after.values())} ({detail})"
+
+
+def _seconds(value: float | None, never: str = "not within the fault's segment") -> str:
+    return never if value is None else f"{value:.2f} s"
+
+
+def _ms(value: float | None) -> str:
+    return DASH if value is None else f"{value:,.0f} ms"
+
+
+def _count(value: int | None) -> str:
+    return DASH if value is None else str(value)
+
+
+def invariant_blocks(run_dir: Path) -> list[Block]:
+    """What each run's invariant check (check.json, taken before its teardown) found."""
+    rows, problems, any_check = [], [], False
+    state = run_dir / "run.json"
+    try:
+        runs = json.loads(state.read_text()).get("runs", [])
+    except (OSError, ValueError):
+        return []
+    for run in runs:
+        path = run_dir / run["path"] / "check.json"
+        label = [run["architecture"], str(run["repeat"]), str(run["step"])]
+        if not path.is_file():
+            rows.append([*label, "not checked", *[DASH] * 6])
+            continue
+        any_check = True
+        try:
+            report = json.loads(path.read_text())
+        except ValueError:
+            rows.append([*label, "check.json unreadable", *[DASH] * 6])
+            continue
+        if "error" in report:
+            rows.append([*label, "could not run", *[DASH] * 6])
+            problems.append(f"{run['path']}: {report['error']}")
+            continue
+        counts = {inv["number"]: inv["violation_count"] for inv in report["invariants"]}
+        quiet = report["quiescence"]
+        rows.append([*label, f"{report['totals']['bookings']:,}",
+                     *(str(counts.get(n, DASH)) for n in range(1, 6)),
+                     f"{quiet['waited_s']:.1f} s" if quiet.get("quiescent")
+                     else "not quiescent" if quiet.get("quiescent") is False else DASH])
+        problems += [f"{run['path']}: {line}" for inv in report["invariants"]
+                     for line in (v["detail"] for v in inv["violations"])]
+    if not any_check:
+        return []
+    blocks: list[Block] = [Heading("Invariants"), Paragraph(
+        "The five invariants of the design, checked in each run after the load, once nothing was "
+        "in flight, from the databases and the payment provider's ledger, before the deployment "
+        "was torn down (`archbench check` prints the same): 1 no overbooking, 2 conservation of "
+        "inventory, 3 every booking terminal, 4 money (one authorization per confirmed booking, "
+        "one refund per cancelled, none for rejected, no duplicate), 5 read side equal to the "
+        "write side and to a replay of the event log. The columns count violations.")]
+    if problems:
+        blocks.append(Notice("Invariants violated", problems[:50]))
+    blocks.append(Table(["architecture", "repeat", "step", "bookings checked", "1", "2", "3", "4",
+                         "5", "quiescent after"], rows))
+    return blocks
