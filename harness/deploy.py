@@ -192,7 +192,8 @@ def _start_microservices(deployment: Deployment, scenario: Scenario,
              "--port", str(port)],
             cwd=PROJECT_ROOT, ports=(port,), timeout=60,
             env={"ARCHBENCH_DSN": dsn, "ARCHBENCH_NATS_URL": nats.url,
-                 "ARCHBENCH_PAYMENT_URL": deployment.endpoints["payment_provider"]},
+                 "ARCHBENCH_PAYMENT_URL": deployment.endpoints["payment_provider"],
+                 "ARCHBENCH_ACK_WAIT_S": str(scenario.microservices.ack_wait_s)},
             health=_http_ok(f"http://127.0.0.1:{port}/health"),
         )
         upstream = f"127.0.0.1:{port}"

@@ -10,9 +10,10 @@ run), so that what one fault left behind is not charged to the next.
 
 - **Blast radius**: failed requests per operation that started while the fault held (from its
   start until it was lifted), and those that started after it was lifted, within the segment.
-- **Time to recover**: for each operation that failed during the fault, the time from the fault's
-  end to the completion of the first request of that operation that started after the end and
-  succeeded; the fault's figure is the slowest operation. 0 when nothing failed.
+- **Time to recover**: for each operation that failed in the segment, the time from the fault's
+  end to the completion of its first success that started after both the end and its last
+  failure; the fault's figure is the slowest operation, None when one never succeeded again
+  within the segment, 0 when nothing failed.
 - **Back to the pre-fault p99**: the p99 of every successful request except `book_e2e` (whose
   scale differs) in the `BEFORE_S` seconds before the fault; after the fault's end, the start of the
   first `BUCKET_S`-second bucket with at least `MIN_BUCKET` requests, no failure and a p99 at or
@@ -135,11 +136,15 @@ def _p99(latencies: list[float]) -> float | None:
 
 def _recovery(requests: list[Request], begin: float, end: float,
               segment_end: float) -> dict[str, Any]:
-    failed_ops = set(_count_failures(requests, begin, end))
+    last_failure: dict[str, float] = {}
+    for at, op, error, _ in requests:
+        if begin <= at < segment_end and error:
+            last_failure[op] = max(at, last_failure.get(op, at))
     first_ok: dict[str, float | None] = {}
-    for op in sorted(failed_ops):
+    for op, failed_at in sorted(last_failure.items()):
+        since = max(end, failed_at)
         done = [at + latency / 1000 for at, name, error, latency in requests
-                if name == op and not error and end <= at < segment_end]
+                if name == op and not error and since <= at < segment_end]
         first_ok[op] = round(min(done) - end, 3) if done else None
     values = list(first_ok.values())
     recovery = 0.0 if not values else (None if None in values else max(v for v in values if v is not None))

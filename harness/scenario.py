@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from harness.errors import HarnessError
 
@@ -68,6 +68,14 @@ class PaymentProvider(_Strict):
 
 class Replicas(_Strict):
     monolith_workers: int = Field(1, ge=1, le=64)
+
+
+class Microservices(_Strict):
+    """Settings of the event-driven services that change how they behave under faults."""
+
+    ack_wait_s: float = Field(30.0, gt=0, le=3600,
+                              description="how long JetStream waits for an event's ack before "
+                                          "redelivering it: what a consumer's crash costs in delay")
 
 
 Operation = Literal["search_availability", "list_hotels", "book", "view_booking",
@@ -161,7 +169,9 @@ class Fault(_Strict):
     target: str
     duration_s: float = Field(0.0, ge=0, le=3600)
     restart: bool = Field(True, description="kill: start the target again after duration_s")
-    latency: str | None = Field(None, description="slow: the provider's latency meanwhile")
+    # validated even when absent, so that a slow fault without it names `faults.N.latency`
+    latency: str | None = Field(None, validate_default=True,
+                                description="slow: the provider's latency meanwhile")
 
     @field_validator("target")
     @classmethod
@@ -172,18 +182,20 @@ class Fault(_Strict):
 
     @field_validator("latency")
     @classmethod
-    def _latency(cls, value: str | None) -> str | None:
-        return None if value is None else check_latency(value)
+    def _latency(cls, value: str | None, info: ValidationInfo) -> str | None:
+        action = info.data.get("action")  # absent when the action itself is invalid
+        if value is None:
+            if action == "slow":
+                raise ValueError("a slow fault needs a latency, e.g. fixed:0.5")
+            return None
+        if action is not None and action != "slow":
+            raise ValueError(f"applies to slow faults only, not {action}")
+        return check_latency(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> Fault:
-        if self.action == "slow":
-            if self.target != "payment_provider":
-                raise ValueError("slow applies to the payment_provider only")
-            if self.latency is None:
-                raise ValueError("slow needs a latency, e.g. fixed:0.5")
-        elif self.latency is not None:
-            raise ValueError(f"latency applies to slow faults only, not {self.action}")
+        if self.action == "slow" and self.target != "payment_provider":
+            raise ValueError("slow applies to the payment_provider only")
         if self.action in ("pause", "slow") and self.duration_s <= 0:
             raise ValueError(f"a {self.action} fault needs duration_s > 0")
         return self
@@ -259,6 +271,7 @@ class Scenario(_Strict):
     dataset: Dataset = Dataset()
     payment_provider: PaymentProvider = PaymentProvider()
     replicas: Replicas = Replicas()
+    microservices: Microservices = Microservices()
     workload: Workload = Workload()
     load: Load = Load()
     duration_s: float = Field(30.0, gt=0, le=86_400)
@@ -307,7 +320,16 @@ def read_yaml(path: Path, what: str) -> Any:
     except OSError as exc:
         raise HarnessError(f"cannot read {what} {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
-        raise HarnessError(f"{path}: not valid YAML: {exc}") from None
+        raise HarnessError(f"{path}: not valid YAML: {yaml_problem(exc)}") from None
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's error on one line: where it stopped and why (its own text quotes the source over
+    several lines, which would break the CLI's one-line error)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return where + " ".join(problem.split())
 
 
 def load_scenario(path: Path | None, overrides: Iterable[str] = ()) -> Scenario:

@@ -296,7 +296,13 @@ def run_as(user: str | None, argv: Sequence[str], **kwargs: object) -> subproces
 
 
 def _stop(proc: ManagedProcess, timeout: float) -> None:
+    """Polite signal, wait, then SIGKILL; then SIGKILL whatever the process had started and left
+    behind (listed before it was signalled: once it is gone its orphans are nobody's children)."""
     if proc.running():
+        try:
+            children = psutil.Process(proc.pid).children(recursive=True)
+        except psutil.Error:
+            children = []
         with contextlib.suppress(ProcessLookupError):
             proc.popen.send_signal(proc.stop_signal)
         try:
@@ -305,6 +311,11 @@ def _stop(proc: ManagedProcess, timeout: float) -> None:
             with contextlib.suppress(ProcessLookupError):
                 proc.popen.kill()
             proc.popen.wait(5)
+        _, orphans = psutil.wait_procs(children, timeout=2)
+        for orphan in orphans:
+            with contextlib.suppress(psutil.Error):
+                orphan.kill()
+        psutil.wait_procs(orphans, timeout=2)
     else:
         proc.popen.wait()
 

@@ -24,11 +24,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.audit.files import AUDIT_FILE, load_audit, write_atomic
 from harness.errors import HarnessError
+from harness.scenario import read_yaml
 
 ARCHS = ("monolith", "microservices")
 SCORECARD_JSON = "scorecard.json"
@@ -89,10 +89,7 @@ def default_claims_path() -> Path:
 def load_claims(path: Path | None = None) -> list[Claim]:
     """The claims file, validated: an unknown key or a bad value names its path."""
     path = path or default_claims_path()
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise HarnessError(f"cannot read claims file {path}: {exc}") from None
+    raw = read_yaml(path, "claims file")
     try:
         claims = Claims.model_validate(raw).claims
     except ValidationError as exc:

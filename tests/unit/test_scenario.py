@@ -37,8 +37,30 @@ def test_the_quickstart_compares_both_architectures() -> None:
     ("workload:\n  weights: {checkout: 1}\n", "workload.weights.checkout"),
     ("- just\n- a list\n", "expected a mapping of keys at the top level"),
     ("dataset: {hotels: 3\n", "not valid YAML"),
+    ("faults: [{at_s: 1, action: kill, target: paymnt}]\n",
+     "faults.0.target: unknown deployable 'paymnt'; known: monolith, postgres"),
+    ("faults: [{at_s: 1, action: kill, target: inventory}]\n",
+     "faults.0.target: 'inventory' is not part of monolith"),
+    ("faults: [{at_s: 1, action: explode, target: monolith}]\n", "faults.0.action: Input should be"),
+    ("faults: [{at_s: 1, action: slow, target: payment_provider, duration_s: 2}]\n",
+     "faults.0.latency: a slow fault needs a latency"),
+    ("faults: [{at_s: 1, action: slow, target: caddy, duration_s: 2, latency: 'fixed:1'}]\n",
+     "faults.0: slow applies to the payment_provider only"),
+    ("faults: [{at_s: 1, action: pause, target: caddy}]\n", "a pause fault needs duration_s > 0"),
+    ("faults: [{at_s: 1, action: kill, target: caddy, latency: 'fixed:1'}]\n",
+     "faults.0.latency: applies to slow faults only, not kill"),
+    ("faults: [{at_s: 28, action: pause, target: caddy, duration_s: 5}]\n",
+     "faults.0: at_s + duration_s (33) is past the end of the load (duration_s 30)"),
+    ("faults: [{at_s: 5, action: kill, target: caddy, duration_s: 5},"
+     " {at_s: 8, action: pause, target: caddy, duration_s: 1}]\n",
+     "faults.1: overlaps faults.0 on caddy"),
+    ("faults: [{at_s: -1, action: restart, target: caddy}]\n",
+     "faults.0.at_s: Input should be greater than or equal to 0"),
 ], ids=["negative-rate", "unknown-key", "wrong-type", "unknown-architecture", "warmup-too-long",
-        "bad-latency", "negative-step", "unknown-operation", "not-a-mapping", "broken-yaml"])
+        "bad-latency", "negative-step", "unknown-operation", "not-a-mapping", "broken-yaml",
+        "unknown-deployable", "deployable-not-deployed", "unknown-action", "slow-without-latency",
+        "slow-not-the-provider", "pause-without-duration", "latency-on-a-kill", "fault-past-the-end",
+        "overlapping-faults", "negative-fault-time"])
 def test_a_bad_scenario_names_the_key_and_what_was_expected(tmp_path: Path, text: str,
                                                             message: str) -> None:
     path = tmp_path / "bad.yaml"
@@ -71,3 +93,17 @@ def test_the_load_plan_carries_the_step_level_as_rate_or_users(tmp_path: Path) -
 
     assert load_plan(scenario, 8)["users"] == 8
     assert load_plan(scenario, 8)["model"] == "closed"
+
+
+def test_a_fault_applies_to_each_architecture_that_has_its_target(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("architectures: [monolith, microservices]\nfaults:\n"
+                    "  - {at_s: 1, action: kill, target: monolith, duration_s: 1}\n"
+                    "  - {at_s: 1, action: kill, target: nats, duration_s: 1, restart: false}\n"
+                    "  - {at_s: 3, action: restart, target: postgres}\n")
+    kill_monolith, kill_nats, restart_postgres = load_scenario(path).faults
+    assert kill_monolith.applies_to("monolith") and not kill_monolith.applies_to("microservices")
+    assert kill_nats.applies_to("microservices") and not kill_nats.applies_to("monolith")
+    assert restart_postgres.applies_to("monolith") and restart_postgres.applies_to("microservices")
+    assert kill_monolith.end_s == 2 and restart_postgres.end_s == 3
+    assert kill_nats.end_s == float("inf")  # never restarted: down until the end of the load
