@@ -7,8 +7,8 @@ records what really happened, on the wall clock, in `faults.json`: when the faul
 was lifted (the restarted process healthy again, SIGCONT sent, the provider's latency restored),
 how many processes a kill took down, and any error. Leaving the block lifts every fault still
 holding: a paused process is resumed and a slowed provider restored, also on Ctrl-C. A killed
-process that is not to be restarted stays down: the run's invariant check reports what that
-left behind.
+process that is not to be restarted stays down until the load ends; the runner then starts it
+again, so that the invariant check sees the system recovered.
 
 `BacklogSampler` polls NATS' monitoring endpoint (`/jsz`) twice a second into `backlog.csv`: per
 durable consumer, messages not yet delivered (`num_pending`) and delivered but not acknowledged
@@ -108,9 +108,9 @@ class Injector:
     def _kill(self, fault: Fault, record: dict[str, Any]) -> None:
         self._began(record)
         record["processes_killed"] = self.dep.supervisor.kill(fault.target)
-        if not fault.restart:
-            return
-        self.stop.wait(fault.duration_s)  # on an early stop the process still comes back
+        if not fault.restart or self.stop.wait(fault.duration_s):
+            return  # stays down (an interrupt: the teardown follows; the end of the load: the
+            # runner starts it again before the invariant check)
         self._restart_now(fault.target, record)
 
     def _restart(self, fault: Fault, record: dict[str, Any]) -> None:

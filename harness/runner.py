@@ -256,6 +256,12 @@ def run_one(scenario: Scenario, planned: Planned, folder: Path, progress: Progre
             if planned.architecture == "microservices":
                 lag = asyncio.run(read_lag(dep.databases["query"], measured_from, measured_to))
                 _write_json(folder / "readlag.json", lag)
+            down = [p.name for p in dep.dead_processes() if p.name != "generator"]
+            if down:  # killed for good by a fault: recovery is part of what is checked
+                progress.update(phase, description=f"{label}: restarting {', '.join(down)}")
+                for name in down:
+                    restarted(dep.supervisor.restart(name))
+                info["restarted_for_check"] = down
             progress.update(phase, description=f"{label}: waiting for quiescence, checking "
                                                "the invariants")
             check_run(dep, folder)
