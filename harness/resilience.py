@@ -52,7 +52,7 @@ def analyse_run(folder: Path) -> dict[str, Any] | None:
     faults = recorded.get("faults", [])
     if not faults:
         return None
-    requests = _requests(folder / "load" / "requests.csv")
+    requests = read_requests(folder / "load" / "requests.csv")
     backlog = _backlog(folder / "backlog.csv")
     lag = _pairs(folder / "readlag.csv", "epoch_s", "lag_ms")
     load_end = max((r[0] for r in requests), default=math.inf)
@@ -75,7 +75,8 @@ def analyse_run(folder: Path) -> dict[str, Any] | None:
                    backlog=_backlog_effect(backlog, begin, end, segment_end) if backlog else None,
                    read_lag=_lag_effect(lag, begin, end) if lag else None)
         rows.append(row)
-    result = {"faults": rows, "before_s": BEFORE_S, "after_s": AFTER_S, "bucket_s": BUCKET_S}
+    result = {"origin_epoch": recorded.get("origin_epoch"), "faults": rows,
+              "before_s": BEFORE_S, "after_s": AFTER_S, "bucket_s": BUCKET_S}
     tmp = folder / (RESILIENCE_FILE + ".tmp")
     tmp.write_text(json.dumps(result, indent=2))
     tmp.replace(folder / RESILIENCE_FILE)
@@ -85,7 +86,7 @@ def analyse_run(folder: Path) -> dict[str, Any] | None:
 Request = tuple[float, str, str, float]  # start epoch, operation, error ("" = success), latency ms
 
 
-def _requests(path: Path) -> list[Request]:
+def read_requests(path: Path) -> list[Request]:
     if not path.exists():
         return []
     with path.open(newline="") as f:

@@ -52,7 +52,7 @@ def _step_suffix(aggregate: pd.DataFrame, step: int) -> str:
 def percentile_bars(at_step: pd.DataFrame, path: Path) -> Path:
     architectures = architecture_order(set(at_step["architecture"]))
     operations = list(dict.fromkeys(at_step["operation"]))
-    fig = _figure(width=max(8.0, 1.3 * len(operations)), height=6.5)
+    fig = figure(width=max(8.0, 1.3 * len(operations)), height=6.5)
     axes = fig.subplots(2, 1, sharex=True)
     x = np.arange(len(operations))
     width = 0.8 / max(len(architectures), 1)
@@ -71,7 +71,7 @@ def percentile_bars(at_step: pd.DataFrame, path: Path) -> Path:
     axes[0].legend()
     axes[0].set_title("Latency per operation (median of repeats; error bars: min-max)")
     axes[1].set_xticks(x, operations, rotation=20, ha="right")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def _windows(folder: RunFolder, step: int) -> pd.DataFrame:
@@ -90,7 +90,7 @@ def latency_over_time(windows: pd.DataFrame, path: Path) -> Path:
     operations = [op for op in OVER_TIME_OPERATIONS if op in set(windows["operation"])] or [
         windows["operation"].iloc[0]
     ]
-    fig = _figure(width=10, height=3.5 * len(operations))
+    fig = figure(width=10, height=3.5 * len(operations))
     axes = np.atleast_1d(fig.subplots(len(operations), 1, sharex=True))
     colors = _colors(windows)
     for ax, operation in zip(axes, operations, strict=True):
@@ -107,12 +107,12 @@ def latency_over_time(windows: pd.DataFrame, path: Path) -> Path:
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
     axes[-1].set_xlabel("seconds into the measured period (warm-up discarded)")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def throughput_over_time(windows: pd.DataFrame, path: Path) -> Path:
     requests = windows[~windows["operation"].isin(NOT_A_REQUEST)]
-    fig = _figure(width=10, height=4)
+    fig = figure(width=10, height=4)
     ax = fig.subplots()
     colors = _colors(windows)
     for (architecture, repeat), series in requests.groupby(["architecture", "repeat"]):
@@ -126,13 +126,13 @@ def throughput_over_time(windows: pd.DataFrame, path: Path) -> Path:
     ax.set_ylabel("requests/s")
     ax.grid(alpha=0.3)
     ax.legend()
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def cpu_per_1k(steps: pd.DataFrame, path: Path) -> Path:
     architectures = architecture_order(set(steps["architecture"]))
     step_ids = sorted(steps["step"].unique())
-    fig = _figure(width=max(6.0, 1.5 * len(step_ids) * len(architectures)), height=4)
+    fig = figure(width=max(6.0, 1.5 * len(step_ids) * len(architectures)), height=4)
     ax = fig.subplots()
     x = np.arange(len(step_ids))
     width = 0.8 / len(architectures)
@@ -153,7 +153,7 @@ def cpu_per_1k(steps: pd.DataFrame, path: Path) -> Path:
     ax.set_title("Efficiency of the system under test (generator excluded; error bars: min-max)")
     ax.grid(axis="y", alpha=0.3)
     ax.legend()
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def rss_by_component(folder: RunFolder) -> pd.DataFrame:
@@ -180,7 +180,7 @@ def rss_bars(rss: pd.DataFrame, path: Path) -> Path:
     bars = [(a, s) for a in architecture_order(set(rss["architecture"]))
             for s in sorted(rss.loc[rss["architecture"] == a, "step"].unique())]
     components = sorted(rss["component"].unique())
-    fig = _figure(width=max(6.0, 1.4 * len(bars)), height=4.5)
+    fig = figure(width=max(6.0, 1.4 * len(bars)), height=4.5)
     ax = fig.subplots()
     bottom = np.zeros(len(bars))
     table = rss.set_index(["architecture", "step", "component"])["rss_mib"]
@@ -193,19 +193,19 @@ def rss_bars(rss: pd.DataFrame, path: Path) -> Path:
     ax.set_ylabel("RSS (MiB)")
     ax.set_title("Resident memory per component (median over the measured window and repeats)")
     ax.legend(fontsize="small", bbox_to_anchor=(1.01, 1), loc="upper left")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def _colors(windows: pd.DataFrame) -> dict[str, str]:
     return {a: f"C{i}" for i, a in enumerate(architecture_order(set(windows["architecture"])))}
 
 
-def _figure(width: float, height: float) -> Figure:
+def figure(width: float, height: float) -> Figure:
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
 
-def _save(fig: Figure, path: Path) -> Path:
+def save(fig: Figure, path: Path) -> Path:
     fig.savefig(path, dpi=100)
     return path

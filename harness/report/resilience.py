@@ -8,9 +8,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.report.render import Block, Heading, Notice, Paragraph, Table
+from harness.report.plots import figure, save
+from harness.report.render import Block, Heading, Image, Notice, Paragraph, Table
 from harness.report.spread import DASH
-from harness.resilience import AFTER_S, BEFORE_S, BUCKET_S, analyse
+from harness.resilience import AFTER_S, BEFORE_S, BUCKET_S, analyse, read_requests
 
 SHORT = {"search_availability": "search", "list_hotels": "hotels", "view_booking": "view",
          "list_customer_bookings": "customer", "book": "book", "book_e2e": "book_e2e",
@@ -58,6 +59,13 @@ def resilience_blocks(run_dir: Path, architectures: list[str]) -> list[Block]:
                     _seconds(fault.get("p99_recovered_s"))]
         rows.append(row)
     blocks.append(Table(columns, rows))
+    picture = fault_timeline(run_dir, [r for r in runs if r["repeat"] == 0], archs,
+                             run_dir / "plots" / "faults.png")
+    if picture is not None:
+        blocks.append(Image(picture, "Each fault over time (first repeat): failed requests per "
+                                     "second (bars) and the p99 per second of the successful ones "
+                                     "but book_e2e (line, log scale); shaded, while the fault "
+                                     "held"))
     flow = [(key, fault) for key, per_arch in sorted(by_fault.items())
             for arch, fault in per_arch.items()
             if arch == "microservices" and fault.get("injected") and fault.get("backlog")]
@@ -152,3 +160,49 @@ def invariant_blocks(run_dir: Path) -> list[Block]:
     blocks.append(Table(["architecture", "repeat", "step", "bookings checked", "1", "2", "3", "4",
                          "5", "quiescent after"], rows))
     return blocks
+
+
+def fault_timeline(run_dir: Path, runs: list[dict[str, Any]], archs: list[str],
+                   path: Path) -> Path | None:
+    """One panel per architecture: failures and p99 per second through the run, faults shaded."""
+    panels = []
+    for arch in archs:
+        run = next((r for r in runs if r["architecture"] == arch), None)
+        requests = read_requests(run_dir / run["path"] / "load" / "requests.csv") if run else []
+        if run and requests:
+            panels.append((arch, run, requests))
+    if not panels:
+        return None
+    fig = figure(10, 2.6 * len(panels))
+    axes = fig.subplots(len(panels), 1, squeeze=False, sharex=True)[:, 0]
+    for ax, (arch, run, requests) in zip(axes, panels, strict=True):
+        origin = run.get("origin_epoch") or min(at for at, *_ in requests)
+        seconds = max(1, int(max(at for at, *_ in requests) - origin) + 1)
+        failed = [0] * seconds
+        latencies: list[list[float]] = [[] for _ in range(seconds)]
+        for at, op, error, latency in requests:
+            second = min(seconds - 1, max(0, int(at - origin)))
+            if error:
+                failed[second] += 1
+            elif op != "book_e2e":  # as in "p99 back": a booking's wait for its outcome apart
+                latencies[second].append(latency)
+        ax.bar(range(seconds), failed, width=1.0, align="edge", color="C3", alpha=0.7,
+               label="failed requests / s")
+        ax.set_ylabel(f"{arch}\nfailed / s")
+        twin = ax.twinx()
+        p99 = [sorted(v)[max(0, int(0.99 * len(v)) - 1)] if v else float("nan") for v in latencies]
+        twin.plot([s + 0.5 for s in range(seconds)], p99, color="C0", linewidth=1,
+                  label="p99 of successes (ms)")
+        twin.set_yscale("log")
+        twin.set_ylabel("p99 (ms)")
+        for fault in run["faults"]:
+            if not fault.get("injected"):
+                continue
+            begin = fault["at_s"]
+            end = begin + (fault["held_s"] or 0.2)
+            ax.axvspan(begin, max(end, begin + 0.2), color="0.6", alpha=0.3)
+            ax.text(begin, 1.0, f" {fault['action']} {fault['target']}", rotation=90,
+                    transform=ax.get_xaxis_transform(), fontsize="x-small", va="top")
+    axes[-1].set_xlabel("seconds since the load started (warm-up included)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return save(fig, path)

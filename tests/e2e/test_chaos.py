@@ -108,6 +108,7 @@ def test_chaos_kills_every_microservice_the_broker_and_the_monolith_and_no_invar
 
     report = (out / "report.md").read_text()
     assert "## Resilience" in report and "## Invariants" in report
+    assert "(plots/faults.png)" in report and (out / "plots" / "faults.png").stat().st_size > 10_000
     for fault in scenario.faults:
         assert f"| {fault.action} {fault.target} at {fault.at_s:g} s |" in report
 
