@@ -35,7 +35,11 @@ from harness.replay import replay_deployment
 MAX_LISTED = 50  # violations kept per invariant in the report; the rest are counted
 POLL_S = 0.25
 LEDGER = Path("payment_provider") / "ledger.jsonl"
+# what the money invariant reads of each ledger line; a line without it is unreadable
+LEDGER_FIELDS = {"authorization": ("authorization_id", "booking_id", "amount_cents", "status"),
+                 "refund": ("refund_id", "authorization_id", "amount_cents")}
 CHECK_FILE = "check.json"  # in each run folder: the check taken before its teardown
+REPORT_KEYS = {"architecture", "quiescence", "totals", "invariants"}
 
 # A booking's status in the event store is decided by its last event.
 _MICROSERVICE_BOOKINGS = """
@@ -224,6 +228,9 @@ def read_ledger(path: Path) -> Ledger:
             kind, record = entry["kind"], entry["record"]
             if kind not in ("authorization", "refund"):
                 raise ValueError(f"unknown kind {kind!r}")
+            missing = [f for f in LEDGER_FIELDS[kind] if f not in record]
+            if missing:
+                raise ValueError(f"{kind} lacks {', '.join(missing)}")
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             ledger.unreadable.append(f"line {number} unreadable: {exc}")
             continue
@@ -389,8 +396,24 @@ def run_folder_checks(run_dir: Path) -> list[tuple[str, dict[str, Any] | None]]:
     found = []
     for run in meta.get("runs", []):
         path = run_dir / run["path"] / CHECK_FILE
-        found.append((run["path"], json.loads(path.read_text()) if path.is_file() else None))
+        report = json.loads(path.read_text()) if path.is_file() else None
+        if report is not None and not (isinstance(report, dict) and (
+                "error" in report or set(report) >= REPORT_KEYS)):
+            raise HarnessError(f"{path} is not a check report (truncated?): it lacks "
+                               f"{', '.join(sorted(REPORT_KEYS))}")
+        found.append((run["path"], report))
     return found
+
+
+def check_problems(report: dict[str, Any]) -> list[str]:
+    """Every reason one check does not show the invariants holding: its violations, and work
+    still in flight when it was taken (a check of a system that never settled proves nothing)."""
+    quiet = report["quiescence"]
+    problems = violations_of(report)
+    if quiet.get("quiescent") is False:
+        problems.append(f"not quiescent after {quiet['waited_s']:.1f} s: "
+                        f"{_show_busy(quiet.get('in_flight', {}))}")
+    return problems
 
 
 def run_folder_problems(checks: list[tuple[str, dict[str, Any] | None]]) -> list[str]:
@@ -403,5 +426,5 @@ def run_folder_problems(checks: list[tuple[str, dict[str, Any] | None]]) -> list
         elif "error" in report:
             problems.append(f"{path}: the check could not run: {report['error']}")
         else:
-            problems += [f"{path}: {line}" for line in violations_of(report)]
+            problems += [f"{path}: {line}" for line in check_problems(report)]
     return problems

@@ -198,7 +198,8 @@ def audit(
     well-designed-service checklist: writes audit.json, audit.md and dependencies.png. Exits 1
     when a microservice shares a table, names another's table or reaches another's database."""
     from harness.audit.collect import run_audit
-    from harness.audit.files import violations, write_atomic
+    from harness.audit.files import violations
+    from harness.files import write_atomic
     from harness.report.coupling import coupling_blocks
     from harness.report.render import to_markdown
 
@@ -272,10 +273,10 @@ def check(
     check, now. Prints what was checked and every violation with its ids; exits 1 on any."""
     from harness.check import (
         check_deployment,
+        check_problems,
         run_folder_checks,
         run_folder_problems,
         summary_lines,
-        violations_of,
         wait_quiescent,
     )
 
@@ -289,9 +290,14 @@ def check(
             except KeyboardInterrupt:
                 console.print("interrupted: nothing was changed")
                 raise typer.Exit(130) from None
+            except HarnessError:
+                raise
+            except Exception as exc:  # a server of the deployment down, a refused connection
+                raise HarnessError(f"cannot check the deployment in {folder}: "
+                                   f"{type(exc).__name__}: {exc}") from None
         for line in summary_lines(report):
             out.print(line, markup=False, highlight=False)
-        problems = violations_of(report)
+        problems = check_problems(report)
     else:
         checks = run_folder_checks(folder)
         if not checks:

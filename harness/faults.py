@@ -30,11 +30,12 @@ import httpx
 
 from harness.deploy import Deployment
 from harness.errors import HarnessError
+from harness.files import write_json_atomic
+from harness.resilience import BACKLOG_INTERVAL_S
 from harness.scenario import Fault
-from harness.supervisor import ManagedProcess, frozen
+from harness.supervisor import ManagedProcess, frozen, start_quietly
 
 STARTED_TIMEOUT_S = 120.0
-BACKLOG_INTERVAL_S = 0.5
 FAULTS_FILE = "faults.json"
 BACKLOG_FILE = "backlog.csv"
 
@@ -57,7 +58,8 @@ class Injector:
             {"index": i, "action": f.action, "target": f.target, "at_s": f.at_s,
              "duration_s": f.duration_s, "restart": f.restart if f.action == "kill" else None,
              "latency": f.latency, "started_epoch": None, "ended_epoch": None,
-             "processes_killed": None, "restart_s": None, "error": None}
+             "processes_killed": None, "processes_paused": None, "restart_s": None,
+             "error": None}
             for i, f in faults]
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -65,25 +67,36 @@ class Injector:
 
     def __enter__(self) -> Injector:
         if self.faults:
-            waiter = threading.Thread(target=self._schedule, name="faults", daemon=True)
-            waiter.start()
-            self._threads.append(waiter)
+            self._threads.append(start_quietly(
+                threading.Thread(target=self._schedule, name="faults", daemon=True)))
         self._write()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stop.set()  # every wait ends: paused processes resume, the provider is restored
+        self.stop.set()  # every wait ends: paused processes resume, the provider is restored,
+        # a restart stops waiting for health; so these joins are short
         for thread in list(self._threads):
-            thread.join(timeout=60)
+            thread.join()
         self._write()
+
+    def killed_for_good(self) -> list[str]:
+        """Targets a kill took down and nothing started again (restart: false, or the run ended
+        first)."""
+        return [r["target"] for r in self.records
+                if r["action"] == "kill" and r["started_epoch"] and r["ended_epoch"] is None]
 
     def _schedule(self) -> None:
         deadline = time.monotonic() + STARTED_TIMEOUT_S
         while not self.started_file.exists():
-            if self.stop.wait(0.05) or time.monotonic() > deadline:
+            if self.stop.wait(0.05):
+                return
+            if time.monotonic() > deadline:
+                for index in range(len(self.records)):
+                    self._set(index, error=f"the load never started ({self.started_file} "
+                                           f"missing after {STARTED_TIMEOUT_S:.0f} s): not injected")
                 return
         self.origin = float(json.loads(self.started_file.read_text())["epoch_s"])
-        for index, fault in enumerate(self.faults):
+        for index, fault in enumerate(self.faults):  # this thread's mask is inherited
             thread = threading.Thread(target=self._inject, args=(index, fault),
                                       name=f"fault-{index}", daemon=True)
             self._threads.append(thread)
@@ -93,53 +106,50 @@ class Injector:
         assert self.origin is not None
         if self.stop.wait(max(0.0, self.origin + fault.at_s - time.time())):
             return
-        record = self.records[index]
         try:
-            getattr(self, f"_{fault.action}")(fault, record)
+            getattr(self, f"_{fault.action}")(index, fault)
         except Exception as exc:  # recorded: the run goes on, the report shows it
-            record["error"] = f"{type(exc).__name__}: {exc}"
-        finally:
-            self._write()
+            self._set(index, error=f"{type(exc).__name__}: {exc}")
 
-    def _began(self, record: dict[str, Any]) -> None:
-        record["started_epoch"] = time.time()
+    def _set(self, index: int, **values: Any) -> None:
+        """Change a fault's record and rewrite faults.json, under the lock every writer takes."""
+        with self._lock:
+            self.records[index].update(values)
         self._write()
 
-    def _kill(self, fault: Fault, record: dict[str, Any]) -> None:
-        self._began(record)
-        record["processes_killed"] = self.dep.supervisor.kill(fault.target)
+    def _kill(self, index: int, fault: Fault) -> None:
+        self._set(index, started_epoch=time.time())
+        self._set(index, processes_killed=self.dep.supervisor.kill(fault.target))
         if not fault.restart or self.stop.wait(fault.duration_s):
             return  # stays down (an interrupt: the teardown follows; the end of the load: the
             # runner starts it again before the invariant check)
-        self._restart_now(fault.target, record)
+        self._restart_now(index, fault.target)
 
-    def _restart(self, fault: Fault, record: dict[str, Any]) -> None:
-        self._began(record)
-        self._restart_now(fault.target, record)
+    def _restart(self, index: int, fault: Fault) -> None:
+        self._set(index, started_epoch=time.time())
+        self._restart_now(index, fault.target)
 
-    def _restart_now(self, target: str, record: dict[str, Any]) -> None:
+    def _restart_now(self, index: int, target: str) -> None:
         began = time.monotonic()
-        proc = self.dep.supervisor.restart(target)
-        record["restart_s"] = round(time.monotonic() - began, 3)
-        record["ended_epoch"] = time.time()
+        proc = self.dep.supervisor.restart(target, abort=self.stop)
+        self._set(index, restart_s=round(time.monotonic() - began, 3), ended_epoch=time.time())
         self.on_restart(proc)
 
-    def _pause(self, fault: Fault, record: dict[str, Any]) -> None:
+    def _pause(self, index: int, fault: Fault) -> None:
         with frozen(self.dep.supervisor.get(fault.target)) as tree:
-            self._began(record)
-            record["processes_paused"] = len(tree)
+            self._set(index, started_epoch=time.time(), processes_paused=len(tree))
             self.stop.wait(fault.duration_s)
-        record["ended_epoch"] = time.time()
+        self._set(index, ended_epoch=time.time())
 
-    def _slow(self, fault: Fault, record: dict[str, Any]) -> None:
+    def _slow(self, index: int, fault: Fault) -> None:
         assert fault.latency is not None
         self._set_latency(fault.latency)
-        self._began(record)
+        self._set(index, started_epoch=time.time())
         try:
             self.stop.wait(fault.duration_s)
         finally:
             self._set_latency(self.normal_latency)
-        record["ended_epoch"] = time.time()
+        self._set(index, ended_epoch=time.time())
 
     def _set_latency(self, spec: str) -> None:
         url = f"{self.dep.endpoints['payment_provider']}/admin/latency"
@@ -151,9 +161,7 @@ class Injector:
     def _write(self) -> None:
         with self._lock:
             data = {"origin_epoch": self.origin, "faults": self.records}
-            tmp = self.out / (FAULTS_FILE + ".tmp")
-            tmp.write_text(json.dumps(data, indent=2))
-            tmp.replace(self.out / FAULTS_FILE)
+            write_json_atomic(self.out / FAULTS_FILE, data)
 
 
 class BacklogSampler:
@@ -167,7 +175,7 @@ class BacklogSampler:
         self._thread = threading.Thread(target=self._run, name="backlog", daemon=True)
 
     def __enter__(self) -> BacklogSampler:
-        self._thread.start()
+        start_quietly(self._thread)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import psutil
 
+from harness.supervisor import start_quietly
+
 Components = Callable[[], dict[str, int]]  # component name -> pid of its root process
 
 
@@ -47,7 +49,7 @@ class Sampler:
         self._thread = threading.Thread(target=self._run, name="metrics-sampler", daemon=True)
 
     def __enter__(self) -> Sampler:
-        self._thread.start()
+        start_quietly(self._thread)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -58,11 +60,21 @@ class Sampler:
         with open(self.path, "w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["t", "component", "cpu_s", "rss_bytes"])
+            # a component restarted (by a fault) is a new process whose CPU counts from 0: what
+            # the old one used is carried over, so that cpu_s stays cumulative per component
+            carried: dict[str, float] = {}
+            last: dict[str, tuple[int, float]] = {}
             while True:
                 now = time.time()
                 for name, pid in list(self.components().items()):
-                    cpu, rss, _ = tree_usage(pid)
-                    writer.writerow([f"{now:.3f}", name, f"{cpu:.3f}", rss])
+                    cpu, rss, alive = tree_usage(pid)
+                    if not alive:  # dead (killed by a fault): no row rather than a false 0
+                        continue
+                    if name in last and last[name][0] != pid:
+                        carried[name] = carried.get(name, 0.0) + last[name][1]
+                    last[name] = (pid, cpu)
+                    total = cpu + carried.get(name, 0.0)
+                    writer.writerow([f"{now:.3f}", name, f"{total:.3f}", rss])
                 handle.flush()
                 if self._stop.wait(self.interval_s):
                     return

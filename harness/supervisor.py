@@ -20,6 +20,7 @@ import pwd
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -108,6 +109,7 @@ class Supervisor:
     root: Path
     processes: list[ManagedProcess] = field(default_factory=list)
     _executor: ThreadPoolExecutor | None = field(default=None, repr=False)
+    _closed: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -138,12 +140,15 @@ class Supervisor:
             self.wait_healthy(proc, health, timeout)
         return proc
 
-    def restart(self, name: str, timeout: float = 10.0) -> ManagedProcess:
+    def restart(self, name: str, timeout: float = 10.0,
+                abort: threading.Event | None = None) -> ManagedProcess:
         """Start `name` again as it was first started, in the same place in the stop order; stop
-        it first if it still runs. Returns once it is healthy."""
+        it first if it still runs. Returns once it is healthy; `abort` ends the wait early."""
         proc = self.get(name)
         if proc.launch is None:
             raise HarnessError(f"{name} cannot be restarted: how it was started is unknown")
+        if self._closed:
+            raise HarnessError(f"{name} is not restarted: the deployment is being stopped")
         if proc.running():
             _stop(proc, timeout)
         else:
@@ -154,7 +159,7 @@ class Supervisor:
             _spawn, name, proc.launch, proc.log_path, proc.stop_signal).result()
         proc.restarts += 1
         if proc.launch.health is not None:
-            self.wait_healthy(proc, proc.launch.health, proc.launch.timeout)
+            self.wait_healthy(proc, proc.launch.health, proc.launch.timeout, abort)
         return proc
 
     def _spawner(self) -> ThreadPoolExecutor:
@@ -162,7 +167,8 @@ class Supervisor:
         that forked a child ends, so a process restarted from a short-lived thread (a fault's)
         would be killed with it; this one lives until `stop_all`."""
         if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spawner")
+            with signals_blocked():  # its thread inherits the mask: signals go to the main thread
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spawner")
         return self._executor
 
     def kill(self, name: str) -> int:
@@ -176,10 +182,13 @@ class Supervisor:
         proc.popen.wait(10)
         return len(tree)
 
-    def wait_healthy(self, proc: ManagedProcess, health: HealthCheck, timeout: float) -> None:
+    def wait_healthy(self, proc: ManagedProcess, health: HealthCheck, timeout: float,
+                     abort: threading.Event | None = None) -> None:
         deadline = time.monotonic() + timeout
         delay = 0.02
         while True:
+            if abort is not None and abort.is_set():
+                raise HarnessError(f"stopped waiting for {proc.name} to be healthy")
             if not proc.running():
                 raise HarnessError(
                     f"{proc.name} exited with code {proc.popen.returncode} before it was healthy; "
@@ -211,6 +220,7 @@ class Supervisor:
         """Stop every process, newest first, within about `timeout` seconds in total; each gets
         at least 2 s of its own so the infrastructure stopped last can still shut down cleanly."""
         with signals_blocked():
+            self._closed = True  # no restart from another thread may start anything now
             deadline = time.monotonic() + timeout
             while self.processes:
                 proc = self.processes.pop()
@@ -320,9 +330,20 @@ def _stop(proc: ManagedProcess, timeout: float) -> None:
         proc.popen.wait()
 
 
+def start_quietly(thread: threading.Thread) -> threading.Thread:
+    """Start a helper thread with SIGINT/SIGTERM blocked in it (a thread inherits the mask of
+    the thread that starts it), so that they always reach the main thread: the kernel may hand a
+    process-directed signal to any thread that does not block it, and `signals_blocked` in the
+    main thread would then not hold it."""
+    with signals_blocked():
+        thread.start()
+    return thread
+
+
 @contextlib.contextmanager
 def signals_blocked() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM while tearing down, so a second Ctrl-C cannot strand a child."""
+    """Hold SIGINT/SIGTERM while tearing down, so a second Ctrl-C cannot strand a child. Every
+    other thread must block them too (`start_quietly`), or the kernel delivers them there."""
     blocked = {signal.SIGINT, signal.SIGTERM}
     old = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
     try:

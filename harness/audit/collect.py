@@ -27,7 +27,6 @@ from harness.audit.files import (
     AUDIT_FILE,
     DEPENDENCIES_PICTURE,
     load_audit,
-    write_atomic,
 )
 from harness.audit.static import (
     GATEWAY,
@@ -39,6 +38,7 @@ from harness.audit.static import (
     import_coupling,
 )
 from harness.errors import HarnessError
+from harness.files import write_atomic
 from harness.scenario import Scenario
 
 

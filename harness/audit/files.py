@@ -25,13 +25,6 @@ def load_audit(folder: Path) -> dict[str, Any] | None:
         raise HarnessError(f"{path} is unreadable ({exc}); run the audit again") from None
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, then move it over `path`."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
 def violations(audit: dict[str, Any]) -> list[str]:
     """What the microservices must never have: an import of another service, shared tables, a
     table named outside the service's own database, another process connected to its database."""

@@ -26,8 +26,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from harness.audit.files import AUDIT_FILE, load_audit, write_atomic
+from harness.audit.files import AUDIT_FILE, load_audit
 from harness.errors import HarnessError
+from harness.files import write_atomic
 from harness.scenario import read_yaml
 
 ARCHS = ("monolith", "microservices")

@@ -8,10 +8,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from harness.check import check_problems
 from harness.report.plots import figure, save
 from harness.report.render import Block, Heading, Image, Notice, Paragraph, Table
 from harness.report.spread import DASH
-from harness.resilience import AFTER_S, BEFORE_S, BUCKET_S, analyse, read_requests
+from harness.resilience import AFTER_S, BEFORE_S, BUCKET_S, analyse, p99, read_requests
 
 SHORT = {"search_availability": "search", "list_hotels": "hotels", "view_booking": "view",
          "list_customer_bookings": "customer", "book": "book", "book_e2e": "book_e2e",
@@ -25,19 +26,24 @@ def resilience_blocks(run_dir: Path, architectures: list[str]) -> list[Block]:
         return [Heading("Resilience"), Notice("The fault measurements are unreadable", [str(exc)])]
     if not runs:
         return []
-    by_fault: dict[tuple[int, int], dict[str, dict[str, Any]]] = {}
+    by_fault: dict[tuple[int, int, int], dict[str, dict[str, Any]]] = {}
     for run in runs:
         for fault in run["faults"]:
-            by_fault.setdefault((fault["index"], run["repeat"]), {})[run["architecture"]] = fault
+            key = (run["step"], fault["index"], run["repeat"])
+            by_fault.setdefault(key, {})[run["architecture"]] = fault
     archs = [a for a in architectures if any(r["architecture"] == a for r in runs)]
-    repeats = len({r["repeat"] for r in runs}) > 1
+    repeats = len({(r["repeat"], r["step"]) for r in runs}) > 1
+
+    def which(step: int, repeat: int) -> str:
+        return f" (s{step} r{repeat})" if repeats else ""
+
     blocks: list[Block] = [Heading("Resilience"), Paragraph(
         "Each fault of the scenario, injected under load, and what it cost each architecture that "
         "has its target. **Failed** counts requests that failed while the fault held, then after "
         "it was lifted (until the next fault); **recovery** is the time from the fault's end to "
         "the first success of every operation that failed; **p99 back** is when a "
-        f"{BUCKET_S:g}-second window again had no failure and a p99 no higher than in the "
-        f"{BEFORE_S:g} s before the fault.")]
+        f"{BUCKET_S:g}-second window again had no failure and a p99 no higher than in the calm "
+        f"before the fault (up to {BEFORE_S:g} s, after the warm-up and the previous fault).")]
     errors = [f"{run['architecture']} r{run['repeat']}: fault {f['index']} ({f['action']} "
               f"{f['target']}): {f['error']}" for run in runs for f in run["faults"] if f.get("error")]
     if errors:
@@ -45,22 +51,23 @@ def resilience_blocks(run_dir: Path, architectures: list[str]) -> list[Block]:
     columns = ["fault"] + [f"{a}: {what}" for a in archs
                            for what in ("failed (during + after)", "recovery", "p99 back")]
     rows = []
-    for (_index, repeat), per_arch in sorted(by_fault.items()):
+    for (step, _index, repeat), per_arch in sorted(by_fault.items()):
         any_fault = next(iter(per_arch.values()))
         name = f"{any_fault['action']} {any_fault['target']} at {any_fault['at_s']:g} s"
-        name += f" (r{repeat})" if repeats else ""
+        name += which(step, repeat)
         row = [name]
         for arch in archs:
             fault = per_arch.get(arch)
             if fault is None or not fault.get("injected"):
                 row += [DASH, DASH, DASH]
                 continue
-            row += [_failed(fault), _seconds(fault.get("recovery_s")),
-                    _seconds(fault.get("p99_recovered_s"))]
+            back = (_seconds(fault.get("p99_recovered_s")) if fault.get("p99_before_ms") is not None
+                    else "no baseline (too few requests before)")
+            row += [_failed(fault), _seconds(fault.get("recovery_s")), back]
         rows.append(row)
     blocks.append(Table(columns, rows))
-    picture = fault_timeline(run_dir, [r for r in runs if r["repeat"] == 0], archs,
-                             run_dir / "plots" / "faults.png")
+    picture = fault_timeline(run_dir, [r for r in runs if r["repeat"] == 0 and r["step"] == 0],
+                             archs, run_dir / "plots" / "faults.png")
     if picture is not None:
         blocks.append(Image(picture, "Each fault over time (first repeat): failed requests per "
                                      "second (bars) and the p99 per second of the successful ones "
@@ -73,18 +80,18 @@ def resilience_blocks(run_dir: Path, architectures: list[str]) -> list[Block]:
         blocks.append(Paragraph(
             "The microservices' event flow around each fault: the JetStream backlog (messages "
             "pending or unacknowledged, summed over consumers, sampled twice a second; its level "
-            f"before is the largest in the {BEFORE_S:g} s before the fault) and the read side's "
-            "lag (events that occurred before, during, and in the "
+            "before is the largest in the calm before the fault) and the read side's "
+            "lag (events that occurred in the calm before, during, and in the "
             f"{AFTER_S:g} s after the fault)."))
         blocks.append(Table(
             ["fault", "backlog before", "peak", "drained after the end", "read lag p99 before",
              "during", "after"],
-            [[f"{f['action']} {f['target']}" + (f" (r{repeat})" if repeats else ""),
+            [[f"{f['action']} {f['target']}" + which(step, repeat),
               str(f["backlog"]["before"]), _count(f["backlog"]["peak"]),
               _seconds(f["backlog"]["drained_s"], never="not within the fault's segment"),
               *(_ms(f["read_lag"][when]["p99_ms"]) if f.get("read_lag") else DASH
                 for when in ("before", "during", "after"))]
-             for (_, repeat), f in flow]))
+             for (step, _, repeat), f in flow]))
     return blocks
 
 
@@ -138,16 +145,16 @@ def invariant_blocks(run_dir: Path) -> list[Block]:
             rows.append([*label, "could not run", *[DASH] * 6])
             problems.append(f"{run['path']}: {report['error']}")
             continue
-        counts = {inv["number"]: inv["violation_count"] for inv in report["invariants"]}
-        quiet = report["quiescence"]
-        rows.append([*label, f"{report['totals']['bookings']:,}",
-                     *(str(counts.get(n, DASH)) for n in range(1, 6)),
-                     f"{quiet['waited_s']:.1f} s" if quiet.get("quiescent")
-                     else "not quiescent" if quiet.get("quiescent") is False else DASH])
-        problems += [f"{run['path']}: {line}" for inv in report["invariants"]
-                     for line in (v["detail"] for v in inv["violations"])]
+        try:
+            rows.append([*label, f"{report['totals']['bookings']:,}", *_counts(report),
+                         _quiet(report["quiescence"])])
+            problems += [f"{run['path']}: {line}" for line in check_problems(report)]
+        except (KeyError, TypeError, ValueError):
+            rows.append([*label, "check.json is not a check report", *[DASH] * 6])
     if not any_check:
         return []
+    footnote = ("n/a: the monolith has one database, read and written by the same transactions; "
+                "there is no read side apart and no event log to replay.")
     blocks: list[Block] = [Heading("Invariants"), Paragraph(
         "The five invariants of the design, checked in each run after the load, once nothing was "
         "in flight, from the databases and the payment provider's ledger, before the deployment "
@@ -159,7 +166,23 @@ def invariant_blocks(run_dir: Path) -> list[Block]:
         blocks.append(Notice("Invariants violated", problems[:50]))
     blocks.append(Table(["architecture", "repeat", "step", "bookings checked", "1", "2", "3", "4",
                          "5", "quiescent after"], rows))
+    if any(row[0] == "monolith" for row in rows):
+        blocks.append(Paragraph(footnote))
     return blocks
+
+
+def _counts(report: dict[str, Any]) -> list[str]:
+    counts = {inv["number"]: inv["violation_count"] for inv in report["invariants"]}
+    cells = [str(counts.get(n, DASH)) for n in range(1, 6)]
+    if report["architecture"] == "monolith" and not counts.get(5):
+        cells[4] = "n/a"
+    return cells
+
+
+def _quiet(quiescence: dict[str, Any]) -> str:
+    if quiescence.get("quiescent"):
+        return f"{quiescence['waited_s']:.1f} s"
+    return "not quiescent" if quiescence.get("quiescent") is False else DASH
 
 
 def fault_timeline(run_dir: Path, runs: list[dict[str, Any]], archs: list[str],
@@ -190,15 +213,15 @@ def fault_timeline(run_dir: Path, runs: list[dict[str, Any]], archs: list[str],
                label="failed requests / s")
         ax.set_ylabel(f"{arch}\nfailed / s")
         twin = ax.twinx()
-        p99 = [sorted(v)[max(0, int(0.99 * len(v)) - 1)] if v else float("nan") for v in latencies]
-        twin.plot([s + 0.5 for s in range(seconds)], p99, color="C0", linewidth=1,
+        per_second = [p99(v) if v else float("nan") for v in latencies]
+        twin.plot([s + 0.5 for s in range(seconds)], per_second, color="C0", linewidth=1,
                   label="p99 of successes (ms)")
         twin.set_yscale("log")
         twin.set_ylabel("p99 (ms)")
         for fault in run["faults"]:
             if not fault.get("injected"):
                 continue
-            begin = fault["at_s"]
+            begin = fault["started_s"] if fault.get("started_s") is not None else fault["at_s"]
             end = begin + (fault["held_s"] or 0.2)
             ax.axvspan(begin, max(end, begin + 0.2), color="0.6", alpha=0.3)
             ax.text(begin, 1.0, f" {fault['action']} {fault['target']}", rotation=90,

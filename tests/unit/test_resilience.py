@@ -70,8 +70,8 @@ def test_blast_radius_counts_failures_per_operation_during_and_after_the_fault(k
     assert fault["failed_after"] == {"book": 1}
     assert fault["failed_total"] == 4
     assert fault["held_s"] == 2.0
-    # searches every 0.1 s from 20.0 s to 22.0 s, both ends included, and the three failures
-    assert fault["requests_during"] == 21 + 3
+    # searches every 0.1 s from 20.0 s up to 22.0 s (excluded), and the three failures
+    assert fault["requests_during"] == 20 + 3
 
 
 def test_recovery_is_the_first_success_of_every_failed_operation(killed_run: Path) -> None:
@@ -142,3 +142,36 @@ def test_a_run_folder_lists_only_runs_with_faults(killed_run: Path) -> None:
     assert [r["architecture"] for r in found] == ["microservices"]
     assert (faulted / "resilience.json").is_file()
     assert found[0]["faults"][0]["failed_total"] == 4
+
+
+def test_a_failure_the_next_fault_caused_is_not_charged_to_the_previous_one(tmp_path: Path) -> None:
+    rows = [*_steady(0, 30),
+            (10.5, "book", "http_502", 1.0), (13.0, "book", "", 20.0),  # fault 0, then recovered
+            (19.5, "book_e2e", "timeout", 1500.0)]  # started before fault 1, failed during it
+    _requests(tmp_path, rows)
+    _faults(tmp_path, [
+        {"action": "kill", "target": "booking", "at_s": 10, "started_epoch": T0 + 10,
+         "ended_epoch": T0 + 12},
+        {"action": "kill", "target": "nats", "at_s": 20, "started_epoch": T0 + 20,
+         "ended_epoch": T0 + 22}])
+    first, _ = analyse_run(tmp_path)["faults"]
+    assert first["recovery_s"] == 1.02  # the booking at 13 s: not "never", despite the timeout
+    assert first["failed_after"] == {"book_e2e": 1}  # still counted where it started
+
+
+def test_the_baseline_before_a_fault_leaves_out_the_warm_up_and_the_previous_fault(
+        tmp_path: Path) -> None:
+    (tmp_path / "plan.json").write_text(json.dumps({"warmup_s": 5}))
+    slow_warm_up = [(t, "search_availability", "", 500.0) for t in (1.0, 2.0, 3.0)]
+    _requests(tmp_path, [*slow_warm_up, *_steady(5, 30)])
+    _faults(tmp_path, [
+        {"action": "pause", "target": "query", "at_s": 6, "started_epoch": T0 + 6,
+         "ended_epoch": T0 + 7},
+        {"action": "pause", "target": "query", "at_s": 12, "started_epoch": T0 + 12,
+         "ended_epoch": T0 + 13}])
+    first, second = analyse_run(tmp_path)["faults"]
+    # 1 s of calm after the warm-up: 10 requests, too few for a p99
+    assert first["p99_before_samples"] == 10 and first["p99_before_ms"] is None
+    assert first["p99_recovered_s"] is None
+    # from the first fault's end (7 s) to 12 s: 50 requests at 10 ms; the warm-up's 500 ms apart
+    assert second["p99_before_samples"] == 50 and second["p99_before_ms"] == 10.0

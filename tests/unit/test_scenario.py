@@ -52,15 +52,20 @@ def test_the_quickstart_compares_both_architectures() -> None:
     ("faults: [{at_s: 28, action: pause, target: caddy, duration_s: 5}]\n",
      "faults.0: at_s + duration_s (33) is past the end of the load (duration_s 30)"),
     ("faults: [{at_s: 5, action: kill, target: caddy, duration_s: 5},"
-     " {at_s: 8, action: pause, target: caddy, duration_s: 1}]\n",
-     "faults.1: overlaps faults.0 on caddy"),
+     " {at_s: 8, action: pause, target: postgres, duration_s: 1}]\n",
+     "faults.1: begins at 8 s while faults.0 (kill caddy) holds until 10 s in the monolith"),
+    ("faults: [{at_s: 5, action: restart, target: caddy, duration_s: 5}]\n",
+     "faults.0: a restart takes no duration_s"),
+    ("faults: [{at_s: 5, action: pause, target: caddy, duration_s: 1, restart: false}]\n",
+     "faults.0: restart applies to kill faults only, not pause"),
     ("faults: [{at_s: -1, action: restart, target: caddy}]\n",
      "faults.0.at_s: Input should be greater than or equal to 0"),
 ], ids=["negative-rate", "unknown-key", "wrong-type", "unknown-architecture", "warmup-too-long",
         "bad-latency", "negative-step", "unknown-operation", "not-a-mapping", "broken-yaml",
         "unknown-deployable", "deployable-not-deployed", "unknown-action", "slow-without-latency",
         "slow-not-the-provider", "pause-without-duration", "latency-on-a-kill", "fault-past-the-end",
-        "overlapping-faults", "negative-fault-time"])
+        "overlapping-faults", "restart-with-duration", "restart-flag-on-a-pause",
+        "negative-fault-time"])
 def test_a_bad_scenario_names_the_key_and_what_was_expected(tmp_path: Path, text: str,
                                                             message: str) -> None:
     path = tmp_path / "bad.yaml"
@@ -99,9 +104,10 @@ def test_a_fault_applies_to_each_architecture_that_has_its_target(tmp_path: Path
     path = tmp_path / "s.yaml"
     path.write_text("architectures: [monolith, microservices]\nfaults:\n"
                     "  - {at_s: 1, action: kill, target: monolith, duration_s: 1}\n"
-                    "  - {at_s: 1, action: kill, target: nats, duration_s: 1, restart: false}\n"
-                    "  - {at_s: 3, action: restart, target: postgres}\n")
-    kill_monolith, kill_nats, restart_postgres = load_scenario(path).faults
+                    "  - {at_s: 3, action: restart, target: postgres}\n"
+                    "  - {at_s: 5, action: kill, target: nats, duration_s: 1, restart: false}\n")
+    # the monolith's kill and the nats kill overlap in time, but never in the same run
+    kill_monolith, restart_postgres, kill_nats = load_scenario(path).faults
     assert kill_monolith.applies_to("monolith") and not kill_monolith.applies_to("microservices")
     assert kill_nats.applies_to("microservices") and not kill_nats.applies_to("monolith")
     assert restart_postgres.applies_to("monolith") and restart_postgres.applies_to("microservices")
