@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.booking.validation import MAX_OFFSET
+
+# Text holds any character but NUL (U+0000), which no store keeps (validation.storable).
+_NO_NUL = "^[^\\u0000]*$"
 _ERROR = {
     "type": "object",
     "required": ["error"],
@@ -47,12 +51,12 @@ _CREATE = {
     "additionalProperties": False,
     "required": ["customer_id", "room_type_id", "check_in", "nights", "card_token"],
     "properties": {
-        "customer_id": {"type": "string", "minLength": 1, "maxLength": 64},
+        "customer_id": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": _NO_NUL},
         "room_type_id": {"type": "string"},
         "check_in": {"type": "string", "format": "date"},
         "nights": {"type": "integer", "minimum": 1, "maximum": 14},
         "units": {"type": "integer", "minimum": 1, "maximum": 5, "default": 1},
-        "card_token": {"type": "string", "minLength": 1, "maxLength": 128},
+        "card_token": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": _NO_NUL},
     },
 }
 _AVAILABILITY = {
@@ -110,9 +114,9 @@ def openapi_document(architecture: str) -> dict[str, Any]:
             "/hotels": {"get": {
                 "operationId": "listHotels",
                 "parameters": [
-                    _param("city", "query", {"type": "string"}),
+                    _param("city", "query", {"type": "string", "pattern": _NO_NUL}),
                     _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 100}),
-                    _param("offset", "query", {"type": "integer", "minimum": 0}),
+                    _param("offset", "query", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}),
                 ],
                 "responses": {"200": _json("hotels", {
                     "type": "object", "required": ["hotels"],
@@ -132,8 +136,8 @@ def openapi_document(architecture: str) -> dict[str, Any]:
             }},
             "/bookings": {"post": {
                 "operationId": "createBooking",
-                "parameters": [_param("Idempotency-Key", "header",
-                                      {"type": "string", "minLength": 1, "maxLength": 128})],
+                "parameters": [_param("Idempotency-Key", "header", {
+                    "type": "string", "minLength": 1, "maxLength": 128, "pattern": _NO_NUL})],
                 "requestBody": {"required": True,
                                 "content": {"application/json": {"schema": _ref("CreateBooking")}}},
                 "responses": {

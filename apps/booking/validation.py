@@ -16,9 +16,14 @@ MAX_CARD_TOKEN = 128
 MAX_IDEMPOTENCY_KEY = 128
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+# The largest offset a store can page by: a signed 64-bit integer (PostgreSQL's OFFSET).
+MAX_OFFSET = 2**63 - 1
 
 _REQUIRED_BOOKING_FIELDS = ("customer_id", "room_type_id", "check_in", "nights", "card_token")
 _BOOKING_FIELDS = frozenset({*_REQUIRED_BOOKING_FIELDS, "units"})
+# Stored text never holds NUL (U+0000): PostgreSQL's text refuses it. Input holding it is refused,
+# and a lookup by it finds nothing, rather than failing in the store.
+_NUL = "\x00"
 # [0-9] rather than \d: \d also matches non-ASCII digits that int() and dates would accept.
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DECIMAL = re.compile(r"[0-9]+")
@@ -79,8 +84,10 @@ def parse_idempotency_key(value: str | None) -> str | None:
 
 def parse_list_hotels(params: Mapping[str, str]) -> ListHotels:
     city = params.get("city") or None
+    if city is not None and not storable(city):
+        raise ValidationError("city: must not contain NUL")
     limit = _query_int(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    offset = _query_int(params, "offset", 0, 0, None)
+    offset = _query_int(params, "offset", 0, 0, MAX_OFFSET)
     return ListHotels(city=city, limit=limit, offset=offset)
 
 
@@ -101,6 +108,18 @@ def parse_check_availability(params: Mapping[str, str], catalog: Catalog) -> Che
     return CheckAvailability(hotel_id=hotel_id, check_in=check_in, nights=nights)
 
 
+def parse_booking_id(value: str) -> str:
+    """A booking id from a path; one that cannot be stored names no booking."""
+    if not storable(value):
+        raise NotFound(f"booking {value} not found")
+    return value
+
+
+def storable(text: str) -> bool:
+    """Whether `text` can be stored, and so name anything stored."""
+    return _NUL not in text
+
+
 def select_hotels(catalog: Catalog, query: ListHotels) -> list[Hotel]:
     hotels = catalog.hotels
     if query.city is not None:
@@ -113,6 +132,8 @@ def select_hotels(catalog: Catalog, query: ListHotels) -> list[Hotel]:
 def _text(value: object, field: str, max_length: int) -> str:
     if not isinstance(value, str) or not 1 <= len(value) <= max_length:
         raise ValidationError(f"{field}: must be a string of 1..{max_length} characters")
+    if not storable(value):
+        raise ValidationError(f"{field}: must not contain NUL")
     return value
 
 
@@ -132,22 +153,18 @@ def _iso_date(value: object, field: str) -> date:
         raise ValidationError(f"{field}: {value} is not a calendar date") from None
 
 
-def _query_int(
-    params: Mapping[str, str], field: str, default: int, low: int, high: int | None
-) -> int:
+def _query_int(params: Mapping[str, str], field: str, default: int, low: int, high: int) -> int:
     raw = params.get(field)
-    if raw is None or raw == "":
+    if raw is None:  # only an absent parameter takes the default: an empty one is no integer
         return default
-    expected = (
-        f"an integer between {low} and {high}" if high is not None else f"an integer >= {low}"
-    )
+    expected = f"an integer between {low} and {high}"
     if not _DECIMAL.fullmatch(raw):
         raise ValidationError(f"{field}: must be {expected}")
     try:
         value = int(raw)
     except ValueError:  # more digits than int() will parse
         raise ValidationError(f"{field}: must be {expected}") from None
-    if value < low or (high is not None and value > high):
+    if not low <= value <= high:
         raise ValidationError(f"{field}: must be {expected}")
     return value
 

@@ -14,10 +14,12 @@ from apps.booking.errors import DomainError, ValidationError
 from apps.booking.lifecycle import BookingStatus
 from apps.booking.openapi import openapi_document
 from apps.booking.validation import (
+    parse_booking_id,
     parse_check_availability,
     parse_create_booking,
     parse_idempotency_key,
     parse_list_hotels,
+    storable,
 )
 from apps.monolith import catalog
 from apps.monolith.service import BookingService
@@ -77,17 +79,18 @@ async def create_booking(request: Request) -> JSON:
 
 
 async def get_booking(request: Request) -> JSON:
-    booking = await _service(request).get(request.path_params["booking_id"])
+    booking = await _service(request).get(parse_booking_id(request.path_params["booking_id"]))
     return JSON(booking.to_dict())
 
 
 async def cancel_booking(request: Request) -> JSON:
-    booking = await _service(request).cancel(request.path_params["booking_id"])
+    booking = await _service(request).cancel(parse_booking_id(request.path_params["booking_id"]))
     return JSON(booking.to_dict())
 
 
 async def customer_bookings(request: Request) -> JSON:
-    found = await _service(request).for_customer(request.path_params["customer_id"])
+    customer_id = request.path_params["customer_id"]
+    found = await _service(request).for_customer(customer_id) if storable(customer_id) else []
     return JSON({"bookings": [b.to_dict() for b in found]})
 
 

@@ -24,7 +24,7 @@ from apps.booking.commands import CreateBooking
 from apps.booking.errors import IdempotencyConflict, NotFound, ValidationError
 from apps.booking.events import BookingCancelled, BookingConfirmed, BookingRejected, BookingRequested
 from apps.booking.lifecycle import Booking, BookingStatus, RejectionReason
-from apps.booking.validation import parse_create_booking, parse_idempotency_key
+from apps.booking.validation import parse_booking_id, parse_create_booking, parse_idempotency_key
 from apps.microservices.booking import store
 from apps.microservices.booking.replay import replay
 from apps.microservices.common.consumer import Subscription, Tx, Work
@@ -107,7 +107,7 @@ async def _request(tx: Tx, runtime: Runtime, command: CreateBooking, key: str | 
 
 async def cancel_booking(request: Request) -> JSON:
     runtime = runtime_of(request)
-    booking_id = request.path_params["booking_id"]
+    booking_id = parse_booking_id(request.path_params["booking_id"])
     command_id = await store.record_command(runtime.pool, "CancelBooking",
                                             {"booking_id": booking_id}, None)
 

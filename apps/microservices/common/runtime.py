@@ -27,6 +27,7 @@ from apps.booking.dataset import DatasetSpec
 from apps.microservices.common import bus, reference, storage
 from apps.microservices.common.consumer import ConsumerLoop, Subscription
 from apps.microservices.common.http import EXCEPTION_HANDLERS, JSON
+from apps.microservices.common.openapi import service_document
 from apps.microservices.common.process import die_with_parent
 from apps.microservices.common.relay import OutboxRelay
 
@@ -172,7 +173,24 @@ def create_app(definition: ServiceDefinition) -> Starlette:
     async def health(request: Request) -> JSON:
         return JSON({"status": "ok", "service": definition.name})
 
+    routes = definition.routes()
+    document = service_document(definition.name, _contract_operations(routes))
+
+    async def openapi(request: Request) -> JSON:
+        return JSON(document)
+
+    # A service's own routes come first: the query service answers /health and /openapi.json
+    # for the gateway, with the contract's.
     return Starlette(
-        routes=[*definition.routes(), Route("/health", health, methods=["GET"])],
+        routes=[*routes, Route("/health", health, methods=["GET"]),
+                Route("/openapi.json", openapi, methods=["GET"])],
         exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan,
     )
+
+
+def _contract_operations(routes: list[BaseRoute]) -> list[tuple[str, str]]:
+    """(METHOD, path) of each contract operation among `routes`; /health and /openapi.json are
+    every service's own."""
+    return [(method, route.path) for route in routes if isinstance(route, Route)
+            and route.path not in ("/health", "/openapi.json")
+            for method in sorted(route.methods or ()) if method != "HEAD"]

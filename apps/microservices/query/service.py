@@ -9,7 +9,12 @@ from starlette.routing import BaseRoute, Route
 
 from apps.booking.dataset import DatasetSpec, generate_catalog
 from apps.booking.openapi import openapi_document
-from apps.booking.validation import parse_check_availability, parse_list_hotels
+from apps.booking.validation import (
+    parse_booking_id,
+    parse_check_availability,
+    parse_list_hotels,
+    storable,
+)
 from apps.microservices.common.consumer import Subscription, Work
 from apps.microservices.common.envelope import Envelope
 from apps.microservices.common.http import JSON
@@ -59,14 +64,18 @@ async def availability(request: Request) -> JSON:
 
 
 async def get_booking(request: Request) -> JSON:
+    booking_id = parse_booking_id(request.path_params["booking_id"])
     async with runtime_of(request).pool.acquire() as conn:
-        found = await views.booking(conn, request.path_params["booking_id"])
+        found = await views.booking(conn, booking_id)
     return JSON(found.to_dict())
 
 
 async def customer_bookings(request: Request) -> JSON:
+    customer_id = request.path_params["customer_id"]
+    if not storable(customer_id):
+        return JSON({"bookings": []})
     async with runtime_of(request).pool.acquire() as conn:
-        found = await views.customer_bookings(conn, request.path_params["customer_id"])
+        found = await views.customer_bookings(conn, customer_id)
     return JSON({"bookings": [b.to_dict() for b in found]})
 
 
