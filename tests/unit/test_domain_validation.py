@@ -11,6 +11,7 @@ from apps.booking.errors import NotFound, ValidationError
 from apps.booking.validation import (
     CheckAvailability,
     ListHotels,
+    parse_booking_id,
     parse_check_availability,
     parse_create_booking,
     parse_idempotency_key,
@@ -199,6 +200,9 @@ def test_hotel_listing_reads_city_limit_and_offset() -> None:
         ({"offset": "-1"}, "offset"),
         ({"offset": "1e3"}, "offset"),
         ({"offset": "9" * 5000}, "offset"),
+        ({"offset": str(2**63)}, "offset"),  # past PostgreSQL's bigint: a 500 once
+        ({"offset": ""}, "offset"),  # empty is no integer; only an absent one takes the default
+        ({"limit": ""}, "limit"),
     ],
 )
 def test_bad_paging_parameters_are_refused(params: dict[str, str], field: str) -> None:
@@ -255,3 +259,21 @@ def test_availability_for_an_unknown_hotel_is_not_found() -> None:
     with pytest.raises(NotFound, match=r"^hotel_id: unknown hotel") as raised:
         parse_check_availability({**AVAILABILITY, "hotel_id": "h9999"}, CATALOG)
     assert raised.value.code == "not_found"
+
+
+def test_the_largest_offset_a_store_can_page_by_is_accepted() -> None:
+    assert parse_list_hotels({"offset": str(2**63 - 1)}).offset == 2**63 - 1
+
+
+@pytest.mark.parametrize("field", ["customer_id", "card_token"])
+def test_text_holding_nul_is_refused_before_it_reaches_the_store(field: str) -> None:
+    with refused(f"{field}: must not contain NUL"):
+        parse_create_booking(with_(**{field: "a\x00b"}), CATALOG)
+
+
+def test_a_city_holding_nul_is_refused_and_a_booking_id_holding_it_names_no_booking() -> None:
+    with refused("city: must not contain NUL"):
+        parse_list_hotels({"city": "Por\x00to"})
+    with pytest.raises(NotFound):
+        parse_booking_id("b-\x001")
+    assert parse_booking_id("b-1") == "b-1"
