@@ -36,6 +36,10 @@ _PR_SET_PDEATHSIG = 1
 
 def _die_with_parent(sig: int) -> Callable[[], None]:
     def set_parent_death_signal() -> None:
+        # a child inherits the signal mask of the thread that forked it, through exec: one
+        # started from a thread that blocks SIGTERM (`start_quietly`) would never see its stop
+        # signal, nor this one
+        signal.pthread_sigmask(signal.SIG_SETMASK, set())
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
 

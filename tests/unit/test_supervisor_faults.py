@@ -4,6 +4,7 @@ thread that restarted it."""
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
@@ -16,16 +17,20 @@ import pytest
 from harness.errors import HarnessError
 from harness.supervisor import Supervisor, frozen
 
-# a parent that starts a child and waits: a process tree like uvicorn's or postgres'
-TREE = [sys.executable, "-c",
-        "import subprocess, sys, time\n"
-        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
-        "print('ready', flush=True)\n"
-        "time.sleep(600)\n"]
+_PARENT = ("import signal, subprocess, sys, time\n"
+           "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+           "{on_term}"
+           "print('ready', flush=True)\n"
+           "time.sleep(600)\n")
+# a parent that starts a child and stops it when asked to stop: a tree like uvicorn's or postgres'
+TREE = [sys.executable, "-c", _PARENT.format(
+    on_term="signal.signal(signal.SIGTERM, lambda *_: (child.kill(), child.wait(), sys.exit(0)))\n")]
+# a parent that dies on SIGTERM and leaves its child running
+CARELESS_TREE = [sys.executable, "-c", _PARENT.format(on_term="")]
 
 
-def _tree(supervisor: Supervisor, name: str = "app") -> list[psutil.Process]:
-    proc = supervisor.start(name, TREE, health=lambda: bool(_children(supervisor, name)))
+def _tree(supervisor: Supervisor, name: str = "app", argv: list[str] = TREE) -> list[psutil.Process]:
+    proc = supervisor.start(name, argv, health=lambda: bool(_children(supervisor, name)))
     return [psutil.Process(proc.pid), *_children(supervisor, name)]
 
 
@@ -84,6 +89,10 @@ def test_restart_from_a_short_lived_thread_outlives_the_thread(tmp_path: Path) -
         assert proc.running() and proc.pid == restarted[0] and proc.restarts == 1
         assert len(_children(supervisor, "app")) == 1  # started again the same way
         assert "--- archbench: restarting app ---" in proc.log_path.read_text()
+        # nothing blocked in it, though the thread that started it blocks SIGINT and SIGTERM:
+        # it hears its stop signal and its parent-death signal
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        assert int(re.search(r"^SigBlk:\s*([0-9a-f]+)$", status, re.MULTILINE)[1], 16) == 0
         pids = [proc.pid, *(c.pid for c in _children(supervisor, "app"))]
     assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
                    for pid in pids)  # stop_all stopped the restarted tree too
@@ -103,3 +112,10 @@ def test_a_process_that_is_not_running_cannot_be_frozen(tmp_path: Path) -> None:
         supervisor.kill("app")
         with pytest.raises(HarnessError, match="app is not running"), frozen(supervisor.get("app")):
             pass
+
+
+def test_stopping_a_process_also_stops_what_it_left_behind(tmp_path: Path) -> None:
+    supervisor = Supervisor(tmp_path)
+    tree = _tree(supervisor, argv=CARELESS_TREE)
+    supervisor.stop_all()
+    assert _gone(tree)  # the orphaned child too, listed before its parent was stopped
