@@ -171,8 +171,9 @@ class Supervisor:
         that forked a child ends, so a process restarted from a short-lived thread (a fault's)
         would be killed with it; this one lives until `stop_all`."""
         if self._executor is None:
-            with signals_blocked():  # its thread inherits the mask: signals go to the main thread
+            with signals_blocked():  # its thread, created by the first submit, inherits the mask
                 self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spawner")
+                self._executor.submit(lambda: None).result()
         return self._executor
 
     def kill(self, name: str) -> int:
