@@ -268,7 +268,12 @@ def frozen(managed: ManagedProcess) -> Iterator[list[psutil.Process]]:
 
     The root is stopped first, so it cannot fork a child that escapes; descendants are listed
     until none is left running (postgres backends call setsid(), so the root's process group
-    alone would leave them running). Yields the frozen processes, root first."""
+    alone would leave them running). Yields the frozen processes, root first.
+
+    If this process is SIGKILLed meanwhile, the frozen ones stay stopped: their parent-death
+    signal waits, pending, for a SIGCONT that nobody sends (a SIGKILL still ends them)."""
+    if not managed.running():  # its pid may already be reaped and reused: never signal it
+        raise HarnessError(f"{managed.name} is not running")
     try:
         root = psutil.Process(managed.pid)
     except psutil.NoSuchProcess:

@@ -31,21 +31,31 @@ class RunningUp:
 
     def stop(self, sig: int = signal.SIGINT, timeout: float = 20.0) -> tuple[int, list[int]]:
         """Signal the parent alone; returns its exit code and the pids of children still alive."""
-        children = self.descendants()
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        try:
-            code = self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            code = -1
-        _, alive = psutil.wait_procs(children, timeout=5)
-        survivors = [p.pid for p in alive]
-        for proc in alive:  # never leave them to the next test, but report them
-            proc.kill()
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        return code, survivors
+        return stop_alone(self.process, sig, timeout)
+
+
+def stop_alone(process: subprocess.Popen[str], sig: int = signal.SIGINT,
+               timeout: float = 60.0) -> tuple[int, list[int]]:
+    """Signal a harness process alone, as a user's Ctrl-C would; returns its exit code and the
+    pids of its children still alive after it exited (killed then, never left to the next test)."""
+    try:
+        children = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    if process.poll() is None:
+        process.send_signal(sig)
+    try:
+        code = process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        code = -1
+    _, alive = psutil.wait_procs(children, timeout=5)
+    survivors = [p.pid for p in alive]
+    for proc in alive:
+        proc.kill()
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+    return code, survivors
 
 
 def die_with_pytest() -> None:

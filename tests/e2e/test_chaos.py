@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ import pytest
 import yaml
 
 from harness.scenario import load_scenario
-from tests.deployments import ROOT, die_with_pytest
+from tests.deployments import ROOT, die_with_pytest, stop_alone
 
 pytestmark = pytest.mark.e2e
 CHAOS = ROOT / "scenarios" / "chaos.yaml"
@@ -157,13 +156,9 @@ def test_ctrl_c_while_a_process_is_frozen_resumes_and_stops_everything(tmp_path:
     children = psutil.Process(process.pid).children(recursive=True)
     assert any(p.status() == psutil.STATUS_STOPPED for p in children)
 
-    process.send_signal(signal.SIGINT)
-    code = process.wait(60)
+    code, survivors = stop_alone(process)
 
-    _, alive = psutil.wait_procs(children, timeout=5)
-    for proc in alive:
-        proc.kill()
     assert code == 130
-    assert alive == [] and _leftovers(out) == []
+    assert survivors == [] and _leftovers(out) == []
     recorded = _json(faults_file)["faults"][0]
     assert recorded["ended_epoch"] is not None  # the pause was lifted before the teardown

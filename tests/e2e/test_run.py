@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import csv
 import json
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import psutil
 import pytest
 import yaml
 
-from tests.deployments import ROOT, die_with_pytest
+from tests.deployments import ROOT, die_with_pytest, stop_alone
 
 pytestmark = pytest.mark.e2e
 SMALL = Path(__file__).with_name("run_small.yaml")
@@ -133,16 +131,10 @@ def test_ctrl_c_during_a_run_stops_everything_and_marks_the_folder_incomplete(
     while not generator_log.exists():
         assert process.poll() is None and time.monotonic() < deadline, "the load never started"
         time.sleep(0.1)
-    children = psutil.Process(process.pid).children(recursive=True)
+    code, survivors = stop_alone(process)
 
-    process.send_signal(signal.SIGINT)
-    code = process.wait(60)
-
-    _, alive = psutil.wait_procs(children, timeout=5)
-    for proc in alive:
-        proc.kill()
     assert code == 130
-    assert alive == []
+    assert survivors == []
     state = json.loads((out / "run.json").read_text())
     assert state["status"] == "incomplete" and state["runs"] == []
     info = json.loads((out / "runs/monolith/r0/s0/info.json").read_text())
