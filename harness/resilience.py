@@ -24,7 +24,7 @@ run), so that what one fault left behind is not charged to the next.
   drained is the first sample after both the peak and the fault's end at or under the level before,
   measured from the end.
 - **Read lag**: p99 and maximum lag of events that occurred in the calm before, during, and in the
-  `AFTER_S` seconds after the fault.
+  `AFTER_S` seconds after the fault (cut at the next fault).
 
 A request is charged to the fault in whose segment it started; for the time to recover, a failure
 counts only if it also failed before the next fault began.
@@ -90,7 +90,7 @@ def analyse_run(folder: Path) -> dict[str, Any] | None:
                    **_recovery(requests, begin, end, segment_end, calm_from),
                    backlog=(_backlog_effect(backlog, begin, end, segment_end, calm_from)
                             if backlog else None),
-                   read_lag=_lag_effect(lag, begin, end, calm_from) if lag else None)
+                   read_lag=_lag_effect(lag, begin, end, segment_end, calm_from) if lag else None)
         rows.append(row)
     result = {"origin_epoch": origin, "faults": rows,
               "before_s": BEFORE_S, "after_s": AFTER_S, "bucket_s": BUCKET_S}
@@ -212,14 +212,14 @@ def _gaps(samples: list[tuple[float, int]], begin: float, segment_end: float,
     return round(sum(max(0.0, b - a - 2 * interval) for a, b in itertools.pairwise(times)), 3)
 
 
-def _lag_effect(lag: list[tuple[float, float]], begin: float, end: float,
+def _lag_effect(lag: list[tuple[float, float]], begin: float, end: float, segment_end: float,
                 calm_from: float) -> dict[str, Any]:
     def summary(lo: float, hi: float) -> dict[str, Any]:
         values = [ms for at, ms in lag if lo <= at < hi]
         return {"events": len(values), "p99_ms": p99(values), "max_ms": max(values, default=None)}
 
     return {"before": summary(calm_from, begin), "during": summary(begin, end),
-            "after": summary(end, end + AFTER_S)}
+            "after": summary(end, min(end + AFTER_S, segment_end))}
 
 
 def analyse(run_dir: Path) -> list[dict[str, Any]]:
