@@ -66,10 +66,10 @@ class Injector:
         self.origin: float | None = None
 
     def __enter__(self) -> Injector:
-        if self.faults:
+        if self.faults:  # a run without faults gets no faults.json
             self._threads.append(start_quietly(
                 threading.Thread(target=self._schedule, name="faults", daemon=True)))
-        self._write()
+            self._write()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -77,7 +77,8 @@ class Injector:
         # a restart stops waiting for health; so these joins are short
         for thread in list(self._threads):
             thread.join()
-        self._write()
+        if self.faults:
+            self._write()
 
     def killed_for_good(self) -> list[str]:
         """Targets a kill took down and nothing started again (restart: false, or the run ended

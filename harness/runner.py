@@ -166,10 +166,13 @@ def _after_the_runs(what: str, folder: Path, work: Callable[[Status], None],
 
 
 def judge(out: Path, console: Console) -> None:
-    """The scorecard of this run (scorecard.json); a failure is shown, the run stands."""
+    """The scorecard of this run (scorecard.json); a failure is shown, the run stands. The
+    performance claims are judged on aggregate.csv, so the tables are written first."""
     from harness.audit.scorecard import scorecard
+    from harness.report import write_tables
 
     try:
+        write_tables(out)
         scorecard(out)
     except Exception as exc:
         console.print(f"[red]scorecard failed[/red]: {escape(str(exc))}")

@@ -8,11 +8,11 @@ from pathlib import Path
 from harness.report.compare import compare
 from harness.report.plots import draw_all
 from harness.report.render import to_html, to_markdown
-from harness.report.rundir import load_run_folder
+from harness.report.rundir import RunFolder, load_run_folder
 from harness.report.sections import report_blocks, title_of
-from harness.report.summary import compute_tables
+from harness.report.summary import Tables, compute_tables
 
-__all__ = ["build", "compare"]
+__all__ = ["build", "compare", "write_tables"]
 
 
 def build(run_dir: Path) -> Path:
@@ -22,10 +22,7 @@ def build(run_dir: Path) -> Path:
     is not a run folder (no run.json) or whose run.json is truncated raises HarnessError.
     """
     run_dir = Path(run_dir)
-    folder = load_run_folder(run_dir)
-    tables = compute_tables(folder)
-    tables.summary.to_csv(run_dir / "summary.csv", index=False)
-    tables.aggregate.to_csv(run_dir / "aggregate.csv", index=False)
+    folder, tables = write_tables(run_dir)
     figures: dict[str, Path] = {}
     if not tables.summary.empty:
         figures = draw_all(folder, tables.aggregate, tables.steps, run_dir / "plots")
@@ -35,3 +32,12 @@ def build(run_dir: Path) -> Path:
     html_path.write_text(to_html(blocks, title_of(folder)))
     return html_path
 
+
+
+def write_tables(run_dir: Path) -> tuple[RunFolder, Tables]:
+    """summary.csv and aggregate.csv of a run folder (what the scorecard judges performance on)."""
+    folder = load_run_folder(Path(run_dir))
+    tables = compute_tables(folder)
+    tables.summary.to_csv(folder.path / "summary.csv", index=False)
+    tables.aggregate.to_csv(folder.path / "aggregate.csv", index=False)
+    return folder, tables
