@@ -30,6 +30,7 @@ from harness.invariants import (
     check_all,
     status_counts,
 )
+from harness.nats import jsz_streams
 from harness.replay import replay_deployment
 
 MAX_LISTED = 50  # violations kept per invariant in the report; the rest are counted
@@ -152,18 +153,17 @@ async def _jetstream(state: dict[str, Any], http: httpx.AsyncClient
     response.raise_for_status()
     streams: dict[str, int] = {}
     consumers: list[dict[str, Any]] = []
-    for account in response.json().get("account_details", []):
-        for stream in account.get("stream_detail", []):
-            if stream["name"] not in ours:
-                continue
-            streams[stream["name"]] = stream["state"]["last_seq"]
-            for c in stream.get("consumer_detail", []):
-                if "config" in c and not c["config"].get("durable_name"):
-                    continue  # an ephemeral reader, e.g. a replay: not part of the workflow
-                consumers.append({"name": c["name"], "num_pending": c["num_pending"],
-                                  "num_ack_pending": c["num_ack_pending"],
-                                  "delivered": c["delivered"]["stream_seq"],
-                                  "ack_floor": c["ack_floor"]["stream_seq"]})
+    for stream in jsz_streams(response.json()):
+        if stream["name"] not in ours:
+            continue
+        streams[stream["name"]] = stream["state"]["last_seq"]
+        for c in stream.get("consumer_detail", []):
+            if "config" in c and not c["config"].get("durable_name"):
+                continue  # an ephemeral reader, e.g. a replay: not part of the workflow
+            consumers.append({"name": c["name"], "num_pending": c["num_pending"],
+                              "num_ack_pending": c["num_ack_pending"],
+                              "delivered": c["delivered"]["stream_seq"],
+                              "ack_floor": c["ack_floor"]["stream_seq"]})
     return streams, consumers
 
 

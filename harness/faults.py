@@ -31,6 +31,7 @@ import httpx
 from harness.deploy import Deployment
 from harness.errors import HarnessError
 from harness.files import write_json_atomic
+from harness.nats import jsz_streams
 from harness.resilience import BACKLOG_INTERVAL_S
 from harness.scenario import Fault
 from harness.supervisor import ManagedProcess, frozen, start_quietly
@@ -198,9 +199,8 @@ def _consumer_rows(client: httpx.Client, monitor_url: str) -> Iterator[list[obje
     now = time.time()
     with contextlib.suppress(httpx.HTTPError, ValueError):
         body = client.get(f"{monitor_url}/jsz", params={"consumers": "true"}).json()
-        for account in body.get("account_details", []):
-            for stream in account.get("stream_detail", []):
-                for consumer in stream.get("consumer_detail", []):
-                    yield [f"{now:.3f}", f"{stream['name']}/{consumer['name']}",
-                           consumer.get("num_pending", 0), consumer.get("num_ack_pending", 0),
-                           consumer.get("num_redelivered", 0)]
+        for stream in jsz_streams(body):
+            for consumer in stream.get("consumer_detail", []):
+                yield [f"{now:.3f}", f"{stream['name']}/{consumer['name']}",
+                       consumer.get("num_pending", 0), consumer.get("num_ack_pending", 0),
+                       consumer.get("num_redelivered", 0)]

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import signal
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import nats
@@ -39,6 +40,13 @@ def start_embedded(supervisor: Supervisor) -> NatsServer:
                                  timeout=1).status_code == 200,
     )
     return NatsServer(f"nats://127.0.0.1:{port}", monitor_url, embedded=True)
+
+
+def jsz_streams(jsz: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every stream of a monitoring `/jsz?accounts=true…` answer, across accounts; with
+    `consumers=true` each carries its `consumer_detail`."""
+    return [stream for account in jsz.get("account_details", [])
+            for stream in account.get("stream_detail", [])]
 
 
 def existing(url: str) -> NatsServer:

@@ -202,15 +202,15 @@ def run_one(scenario: Scenario, planned: Planned, folder: Path, progress: Progre
         "measured_from": None, "measured_to": None, "idle_from": None, "idle_to": None,
         "status": "incomplete",
     }
-    _write_json(folder / "info.json", info)
+    write_json_atomic(folder / "info.json", info)
     try:
         with deployed(planned.architecture, scenario, root=folder / "deployment") as dep:
-            _write_json(folder / "overhead.json", overhead(dep))
+            write_json_atomic(folder / "overhead.json", overhead(dep))
             components = {p.name: p.pid for p in dep.processes}
             plan_path = folder / "plan.json"
             faults = [(i, f) for i, f in enumerate(scenario.faults)
                       if f.applies_to(planned.architecture)]
-            _write_json(plan_path, {**load_plan(scenario, planned.level),
+            write_json_atomic(plan_path, {**load_plan(scenario, planned.level),
                                     "trace_requests": bool(faults)})
 
             def restarted(proc: ManagedProcess) -> None:
@@ -260,7 +260,7 @@ def run_one(scenario: Scenario, planned: Planned, folder: Path, progress: Progre
             info.update(measured_from=measured_from, measured_to=measured_to)
             if planned.architecture == "microservices":
                 lag = asyncio.run(read_lag(dep.databases["query"], measured_from, measured_to))
-                _write_json(folder / "readlag.json", lag)
+                write_json_atomic(folder / "readlag.json", lag)
             down = injector.killed_for_good()
             if down:  # recovery from a crash is part of what is checked
                 progress.update(phase, description=f"{label}: restarting {', '.join(down)}")
@@ -276,7 +276,7 @@ def run_one(scenario: Scenario, planned: Planned, folder: Path, progress: Progre
             progress.update(phase, description=f"{label}: tearing down")
         info["status"] = "complete"
     finally:
-        _write_json(folder / "info.json", info)
+        write_json_atomic(folder / "info.json", info)
         progress.remove_task(phase)
 
 
@@ -356,7 +356,7 @@ def check_run(dep: Deployment, folder: Path, scenario: Scenario) -> dict[str, An
     behind the user's back."""
     from harness.check import CHECK_FILE, check_deployment, wait_quiescent
 
-    state = json.loads((dep.root / "deployment.json").read_text())
+    state = json.loads(dump(dep))  # what deployment.json holds, restarts included
     dead = [f"{p.name} (exit {p.popen.returncode})" for p in dep.dead_processes()
             if p.name != "generator"]
     # an event delivered to a consumer that crashed comes back only after the ack wait
@@ -369,7 +369,7 @@ def check_run(dep: Deployment, folder: Path, scenario: Scenario) -> dict[str, An
                                   quiescence=wait_quiescent(state, timeout_s=patience))
     except Exception as exc:
         report = {"error": f"{type(exc).__name__}: {exc}"}
-    _write_json(folder / CHECK_FILE, report)
+    write_json_atomic(folder / CHECK_FILE, report)
     return report
 
 
@@ -444,9 +444,6 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-_write_json = write_json_atomic
-
-
 def _write_state(out: Path, state: dict[str, Any]) -> None:
-    _write_json(out / "run.json", state)
+    write_json_atomic(out / "run.json", state)
 

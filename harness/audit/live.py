@@ -95,6 +95,7 @@ import psutil
 
 from harness.deploy import Deployment, deployed
 from harness.errors import HarnessError
+from harness.nats import jsz_streams
 from harness.postgres import with_database
 from harness.runner import overhead
 from harness.scenario import Architecture, Scenario
@@ -351,8 +352,7 @@ class _Meter:
     async def _consumers(self) -> tuple[list[dict[str, Any]], tuple[int, int]]:
         response = await self.http.get(f"{self.monitor}/jsz",
                                        params={"streams": "true", "consumers": "true"})
-        streams = [s for account in response.json().get("account_details", [])
-                   for s in account.get("stream_detail", [])]
+        streams = jsz_streams(response.json())
         consumers = [c for s in streams for c in s.get("consumer_detail", [])]
         messages = sum(int(s["state"]["messages"]) for s in streams)
         delivered = sum(int(c["delivered"]["consumer_seq"]) for c in consumers)
