@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from harness.supervisor import free_port
+from harness.deploy.supervisor import free_port
 
 HERE = Path(__file__).resolve().parent
 STACKS = {"starlette+orjson": "starlette_orjson", "fastapi": "fastapi_default"}

@@ -25,8 +25,8 @@ import asyncpg
 import httpx
 import psutil
 
-from harness.deploy import Deployment, deployed
-from harness.scenario import Dataset, PaymentProvider, Scenario
+from harness.config.scenario import Dataset, PaymentProvider, Scenario
+from harness.deploy.deployment import Deployment, deployed
 
 TERMINAL = {"confirmed", "rejected", "cancelled"}
 

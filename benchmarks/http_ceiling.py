@@ -27,8 +27,8 @@ from pathlib import Path
 
 import psutil
 
-from harness.deploy import deployed
-from harness.scenario import Dataset, PaymentProvider, Replicas, Scenario
+from harness.config.scenario import Dataset, PaymentProvider, Replicas, Scenario
+from harness.deploy.deployment import deployed
 
 HERE = Path(__file__).resolve().parent
 HOTELS = 200

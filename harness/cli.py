@@ -14,12 +14,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from harness import runner
-from harness.deploy import deployed, describe, new_deployment_dir
-from harness.errors import HarnessError
-from harness.replay import read_deployment, replay_deployment
-from harness.scenario import load_scenario
-from harness.supervisor import stop_signals_interrupt
+from harness.config.errors import HarnessError
+from harness.config.scenario import load_scenario
+from harness.deploy.deployment import deployed, describe, new_deployment_dir
+from harness.deploy.supervisor import stop_signals_interrupt
+from harness.pipeline import run as runner
+from harness.verify.replay import read_deployment, replay_deployment
 
 app = typer.Typer(
     help="Measure what a monolith and event-driven microservices really cost.",
@@ -89,7 +89,7 @@ def run_scenario(
 ) -> None:
     """Deploy, warm up, load, collect and tear down each architecture, interleaved over repeats
     and load steps; then write the report. Ctrl-C stops everything and marks the folder incomplete."""
-    from harness.check import run_folder_checks, run_folder_problems
+    from harness.verify.check import run_folder_checks, run_folder_problems
 
     with stop_signals_interrupt():
         try:
@@ -159,7 +159,7 @@ def report(
 ) -> None:
     """Rebuild summary.csv, aggregate.csv, the plots, report.md and report.html of a run."""
     from harness.report import build
-    from harness.report.rundir import ensure_intact
+    from harness.results.rundir import ensure_intact
 
     ensure_intact(run_dir)  # a truncated folder is an error before anything is rewritten
 
@@ -198,10 +198,10 @@ def audit(
     well-designed-service checklist: writes audit.json, audit.md and dependencies.png. Exits 1
     when a microservice shares a table, names another's table or reaches another's database."""
     from harness.audit.collect import run_audit
-    from harness.audit.files import violations
-    from harness.files import write_atomic
     from harness.report.coupling import coupling_blocks
     from harness.report.render import to_markdown
+    from harness.results.audit_files import violations
+    from harness.results.files import write_atomic
 
     resolved = load_scenario(scenario)
     folder = out or Path.cwd() / "results" / f"audit-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -271,7 +271,7 @@ def check(
     and to a replay of the event log. On a run folder: the check each run took from its
     databases and ledger after quiescence, before its teardown. On a running deployment: the
     check, now. Prints what was checked and every violation with its ids; exits 1 on any."""
-    from harness.check import (
+    from harness.verify.check import (
         check_deployment,
         check_problems,
         run_folder_checks,

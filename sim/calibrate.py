@@ -37,10 +37,10 @@ from typing import Any
 
 import numpy as np
 
-from harness.errors import HarnessError
-from harness.report.rundir import RunFolder, load_run_folder
-from harness.report.summary import component_cpu_seconds
-from harness.scenario import Scenario
+from harness.config.errors import HarnessError
+from harness.config.scenario import Scenario
+from harness.results.rundir import RunFolder, load_run_folder
+from harness.results.summary import component_cpu_seconds
 from sim.model import Outcome, settings_for, simulate
 from sim.params import (
     ARCHITECTURES,

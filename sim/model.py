@@ -43,7 +43,7 @@ import numpy as np
 import simpy
 from simpy.events import Event
 
-from harness.scenario import Scenario
+from harness.config.scenario import Scenario
 from sim.engine import Host, Proc, Tokens, scheduled_events
 from sim.params import ARCHITECTURES, COMPONENTS, OPERATIONS, ArchParams, Calibration, Component
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from harness.errors import HarnessError
-from harness.scenario import read_yaml
+from harness.config.errors import HarnessError
+from harness.config.scenario import read_yaml
 
 ARCHITECTURES = ("monolith", "microservices")
 COMPONENTS = {

@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 import pydantic
 
-from harness.errors import HarnessError
-from harness.scenario import Scenario, apply_overrides, describe
+from harness.config.errors import HarnessError
+from harness.config.scenario import Scenario, apply_overrides, describe
 from sim.model import Outcome, settings_for, simulate
 from sim.parallel import parallel_map
 from sim.params import LATENCIES, Calibration

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.report.findings import saturation as measured_saturation
-from harness.report.findings import slo_of
-from harness.report.rundir import RunFolder, load_run_folder
-from harness.report.summary import compute_tables
-from harness.scenario import Scenario
+from harness.config.scenario import Scenario
+from harness.results.findings import saturation as measured_saturation
+from harness.results.findings import slo_of
+from harness.results.rundir import RunFolder, load_run_folder
+from harness.results.summary import compute_tables
 from sim.parallel import parallel_map
 from sim.params import Calibration
 from sim.study import aggregate, meets, replicate, run_jobs, saturation

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from harness.scenario import Scenario
+from harness.config.scenario import Scenario
 from sim import plots
 from sim.parallel import parallel_map
 from sim.params import Calibration, save

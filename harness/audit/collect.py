@@ -22,12 +22,6 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from harness.audit.derive import availability_summary, checklist, runtime_coupling
-from harness.audit.files import (
-    ARCHITECTURES,
-    AUDIT_FILE,
-    DEPENDENCIES_PICTURE,
-    load_audit,
-)
 from harness.audit.static import (
     GATEWAY,
     PAYMENT_PROVIDER,
@@ -37,9 +31,15 @@ from harness.audit.static import (
     data_coupling,
     import_coupling,
 )
-from harness.errors import HarnessError
-from harness.files import write_atomic
-from harness.scenario import Scenario
+from harness.config.errors import HarnessError
+from harness.config.scenario import Scenario
+from harness.results.audit_files import (
+    ARCHITECTURES,
+    AUDIT_FILE,
+    DEPENDENCIES_PICTURE,
+    load_audit,
+)
+from harness.results.files import write_atomic
 
 
 def run_audit(out: Path, scenario: Scenario, *, live: bool = True, samples: int = 10,

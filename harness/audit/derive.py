@@ -21,7 +21,7 @@ import re
 from typing import Any
 
 from harness.audit.static import GATEWAY, PAYMENT_PROVIDER
-from harness.deploy import INFRASTRUCTURE
+from harness.deploy.deployment import INFRASTRUCTURE
 
 # probe operation -> the contract route that serves it
 ROUTE_OF = {"book": "POST /bookings", "cancel": "POST /bookings/{booking_id}/cancel",

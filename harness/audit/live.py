@@ -93,13 +93,13 @@ import asyncpg
 import httpx
 import psutil
 
-from harness.deploy import Deployment, deployed
-from harness.errors import HarnessError
-from harness.nats import jsz_streams
-from harness.postgres import with_database
-from harness.runner import overhead
-from harness.scenario import Architecture, Scenario
-from harness.supervisor import frozen, stop_signals_interrupt
+from harness.config.errors import HarnessError
+from harness.config.scenario import Architecture, Scenario
+from harness.deploy.deployment import Deployment, deployed
+from harness.deploy.nats import jsz_streams
+from harness.deploy.postgres import with_database
+from harness.deploy.supervisor import frozen, stop_signals_interrupt
+from harness.pipeline.run import overhead
 
 OPERATIONS: tuple[str, ...] = ("health", "list_hotels", "availability", "book_accept",
                                "book_complete", "get_booking", "cancel", "customer_bookings")

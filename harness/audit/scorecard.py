@@ -26,10 +26,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from harness.audit.files import AUDIT_FILE, load_audit
-from harness.errors import HarnessError
-from harness.files import write_atomic
-from harness.scenario import read_yaml
+from harness.config.errors import HarnessError
+from harness.config.scenario import read_yaml
+from harness.results.audit_files import AUDIT_FILE, load_audit
+from harness.results.files import write_atomic
 
 ARCHS = ("monolith", "microservices")
 SCORECARD_JSON = "scorecard.json"

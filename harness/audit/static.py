@@ -31,8 +31,8 @@ from typing import Any
 import grimp
 import networkx as nx
 
-from harness.errors import HarnessError
-from harness.manifests import SERVICES_DIR, load_manifests
+from harness.config.errors import HarnessError
+from harness.deploy.manifests import SERVICES_DIR, load_manifests
 
 PROJECT_ROOT = SERVICES_DIR.parent.parent
 MONOLITH_MANIFEST = PROJECT_ROOT / "apps" / "monolith" / "manifest.toml"

@@ -8,9 +8,9 @@ from pathlib import Path
 from harness.report.compare import compare
 from harness.report.plots import draw_all
 from harness.report.render import to_html, to_markdown
-from harness.report.rundir import RunFolder, load_run_folder
 from harness.report.sections import report_blocks, title_of
-from harness.report.summary import Tables, compute_tables
+from harness.results.rundir import RunFolder, load_run_folder
+from harness.results.summary import Tables, compute_tables
 
 __all__ = ["build", "compare", "write_tables"]
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pandas as pd
 
-from harness.errors import HarnessError
-from harness.report.findings import estimate
-from harness.report.rundir import load_run_folder
-from harness.report.spread import DASH, TIMES, ratio_cell
-from harness.report.summary import architecture_order, compute_tables, operation_order
+from harness.config.errors import HarnessError
+from harness.results.findings import estimate
+from harness.results.rundir import load_run_folder
+from harness.results.spread import DASH, TIMES, ratio_cell
+from harness.results.summary import architecture_order, compute_tables, operation_order
 
 _KEYS = ["architecture", "step", "operation"]
 

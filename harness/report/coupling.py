@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.audit.files import AUDIT_FILE, DEPENDENCIES_PICTURE, violations
 from harness.report.artifacts import failure, read_json
 from harness.report.render import Block, Bullets, Heading, Image, Notice, Paragraph, Table
+from harness.results.audit_files import AUDIT_FILE, DEPENDENCIES_PICTURE, violations
 
 ARCHS = ("monolith", "microservices")
 MARK = {True: "✓", False: "✗", None: "n/a"}

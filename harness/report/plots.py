@@ -10,8 +10,8 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from harness.report.rundir import RunFolder
-from harness.report.summary import GENERATOR, NOT_A_REQUEST, architecture_order
+from harness.results.rundir import RunFolder
+from harness.results.summary import GENERATOR, NOT_A_REQUEST, architecture_order
 
 OVER_TIME_OPERATIONS = ["book_e2e", "search_availability"]
 

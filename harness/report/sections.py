@@ -9,7 +9,10 @@ from typing import Any
 import pandas as pd
 
 from harness.report.coupling import coupling_blocks, scorecard_blocks
-from harness.report.findings import (
+from harness.report.render import Block, Bullets, Heading, Image, Notice, Paragraph, Table
+from harness.report.resilience import invariant_blocks, resilience_blocks
+from harness.report.simulation import simulation_blocks
+from harness.results.findings import (
     ACHIEVED_FLOOR,
     ERROR_RATE_CEILING,
     GENERATOR_CPU_CEILING,
@@ -20,12 +23,9 @@ from harness.report.findings import (
     saturation,
     slo_of,
 )
-from harness.report.render import Block, Bullets, Heading, Image, Notice, Paragraph, Table
-from harness.report.resilience import invariant_blocks, resilience_blocks
-from harness.report.rundir import RunFolder
-from harness.report.simulation import simulation_blocks
-from harness.report.spread import DASH, TIMES, relative
-from harness.report.summary import Tables, architecture_order
+from harness.results.rundir import RunFolder
+from harness.results.spread import DASH, TIMES, relative
+from harness.results.summary import Tables, architecture_order
 
 OVERHEAD_FIELDS = [
     ("deployables", "deployables"), ("processes", "processes"), ("databases", "databases"),

@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from harness.binaries import find_binary
+from harness.deploy.binaries import find_binary
 from tests.deployments import ROOT, die_with_pytest
 
 pytestmark = pytest.mark.e2e

@@ -18,9 +18,9 @@ import asyncpg
 import httpx
 import pytest
 
-from harness.check import check_deployment, violations_of, wait_quiescent
-from harness.deploy import deployed
-from harness.scenario import Scenario
+from harness.config.scenario import Scenario
+from harness.deploy.deployment import deployed
+from harness.verify.check import check_deployment, violations_of, wait_quiescent
 
 pytestmark = pytest.mark.e2e
 TERMINAL = {"confirmed", "rejected", "cancelled"}

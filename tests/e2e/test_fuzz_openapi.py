@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode, checks
 
-from harness.supervisor import Supervisor, free_port
+from harness.deploy.supervisor import Supervisor, free_port
 from tests.deployments import ROOT, RunningUp
 
 pytestmark = pytest.mark.e2e

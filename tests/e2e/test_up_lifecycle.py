@@ -16,10 +16,10 @@ import nats
 import psutil
 import pytest
 
-from harness.nats import start_embedded as start_nats
-from harness.nats import stream_names
-from harness.postgres import start_embedded
-from harness.supervisor import Supervisor
+from harness.deploy.nats import start_embedded as start_nats
+from harness.deploy.nats import stream_names
+from harness.deploy.postgres import start_embedded
+from harness.deploy.supervisor import Supervisor
 from tests.deployments import ROOT, start_up
 
 pytestmark = pytest.mark.e2e
@@ -85,7 +85,7 @@ def test_a_missing_caddy_binary_says_how_to_install_it(tmp_path: Path) -> None:
     bare.mkdir()
     (bare / "python").symlink_to(sys.executable)
     env = {"PATH": str(bare), "PYTHONPATH": str(ROOT)}
-    code = ("import sys; from harness.binaries import find_binary; from harness.errors import "
+    code = ("import sys; from harness.deploy.binaries import find_binary; from harness.config.errors import "
             "HarnessError\ntry:\n    find_binary('caddy')\nexcept HarnessError as e:\n"
             "    print(e); sys.exit(3)")
     result = subprocess.run([str(bare / "python"), "-c", code], capture_output=True, text=True,

@@ -17,10 +17,10 @@ import asyncpg
 import httpx
 import pytest
 
-from harness.nats import NatsServer
-from harness.nats import start_embedded as start_nats
-from harness.postgres import PostgresServer, start_embedded
-from harness.supervisor import ManagedProcess, Supervisor, free_port
+from harness.deploy.nats import NatsServer
+from harness.deploy.nats import start_embedded as start_nats
+from harness.deploy.postgres import PostgresServer, start_embedded
+from harness.deploy.supervisor import ManagedProcess, Supervisor, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DATASET = {"hotels": 2, "room_types_per_hotel": 2, "units_per_room_type": 3,

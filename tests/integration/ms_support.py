@@ -36,9 +36,9 @@ from apps.booking.events import (
 from apps.booking.lifecycle import RejectionReason
 from apps.microservices.common import bus
 from apps.microservices.common.envelope import Envelope, envelope_for, stream_name, subject
-from harness.nats import NatsServer
-from harness.postgres import PostgresServer
-from harness.supervisor import ManagedProcess, Supervisor, free_port
+from harness.deploy.nats import NatsServer
+from harness.deploy.postgres import PostgresServer
+from harness.deploy.supervisor import ManagedProcess, Supervisor, free_port
 from tests.integration.conftest import DATASET, ROOT
 
 ROOM = "h0001-r1"  # 3 units per night in the integration dataset

@@ -15,9 +15,9 @@ import orjson
 import pytest
 
 from apps.microservices.booking.aggregate import StoredEvent, fold
-from harness.nats import NatsServer
-from harness.postgres import PostgresServer
-from harness.supervisor import free_port
+from harness.deploy.nats import NatsServer
+from harness.deploy.postgres import PostgresServer
+from harness.deploy.supervisor import free_port
 from tests.integration.ms_support import Deployment, Service
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]

@@ -10,7 +10,7 @@ import pytest
 
 from apps.booking.lifecycle import RejectionReason
 from apps.microservices.common.envelope import envelope_for
-from harness.nats import NatsServer
+from harness.deploy.nats import NatsServer
 from tests.integration.ms_support import (
     ROOM,
     Deployment,

@@ -9,8 +9,8 @@ from collections import Counter
 import pytest
 
 from apps.microservices.common.envelope import envelope_for
-from harness.nats import NatsServer
-from harness.supervisor import free_port
+from harness.deploy.nats import NatsServer
+from harness.deploy.supervisor import free_port
 from tests.integration.ms_support import (
     Deployment,
     EventBus,

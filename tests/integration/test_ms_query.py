@@ -37,9 +37,9 @@ from apps.booking.lifecycle import RejectionReason
 from apps.booking.validation import ListHotels, select_hotels
 from apps.microservices.common import bus
 from apps.microservices.common.envelope import Envelope, envelope_for, subject
-from harness.nats import NatsServer
-from harness.postgres import PostgresServer
-from harness.supervisor import Supervisor, free_port
+from harness.deploy.nats import NatsServer
+from harness.deploy.postgres import PostgresServer
+from harness.deploy.supervisor import Supervisor, free_port
 from tests.integration.conftest import DATASET, ROOT
 
 pytestmark = pytest.mark.integration

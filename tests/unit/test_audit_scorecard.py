@@ -21,8 +21,8 @@ from harness.audit.scorecard import (
     judge_metric,
     load_claims,
 )
-from harness.errors import HarnessError
-from harness.scenario import load_scenario
+from harness.config.errors import HarnessError
+from harness.config.scenario import load_scenario
 from tests.deployments import ROOT
 
 LOWER = "monolith < microservices"
@@ -132,7 +132,7 @@ def test_a_failed_step_after_the_runs_is_recorded_and_an_interrupt_goes_on(tmp_p
 
     from rich.console import Console
 
-    from harness.runner import _after_the_runs
+    from harness.pipeline.run import _after_the_runs
 
     def broken(_: object) -> None:
         raise RuntimeError("no grimp here")

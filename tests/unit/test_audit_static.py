@@ -11,8 +11,8 @@ import pytest
 from harness.audit import static
 from harness.audit.collect import derive_all
 from harness.audit.derive import checklist
-from harness.audit.files import violations
 from harness.audit.static import Architecture, Deployable, data_coupling, sql_strings
+from harness.results.audit_files import violations
 
 
 @pytest.fixture(scope="module")

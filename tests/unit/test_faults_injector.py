@@ -10,10 +10,10 @@ from pathlib import Path
 
 import psutil
 
-from harness.deploy import Deployment
-from harness.faults import FAULTS_FILE, Injector
-from harness.scenario import Fault
-from harness.supervisor import ManagedProcess, Supervisor
+from harness.config.scenario import Fault
+from harness.deploy.deployment import Deployment
+from harness.deploy.supervisor import ManagedProcess, Supervisor
+from harness.load.faults import FAULTS_FILE, Injector
 from tests.unit.test_supervisor_faults import TREE, _children, _eventually
 
 
@@ -80,7 +80,7 @@ def test_leaving_early_resumes_a_paused_process_and_leaves_a_kill_down(tmp_path:
 
 
 def test_faults_that_never_see_the_load_start_say_so(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr("harness.faults.STARTED_TIMEOUT_S", 0.2)
+    monkeypatch.setattr("harness.load.faults.STARTED_TIMEOUT_S", 0.2)
     dep = _deployment(tmp_path)
     try:
         with Injector(dep, [(0, Fault(at_s=0, action="restart", target="monolith"))],

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from harness.report import build
-from harness.report.rundir import load_run_folder
-from harness.report.spread import DASH
-from harness.report.summary import compute_tables, histogram_mean
+from harness.results.rundir import load_run_folder
+from harness.results.spread import DASH
+from harness.results.summary import compute_tables, histogram_mean
 from tests.report_fixtures import OPERATIONS, SyntheticRun, build_run_folder
 
 ARCHITECTURES = ("monolith", "microservices")

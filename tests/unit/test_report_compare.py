@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import HarnessError
+from harness.config.errors import HarnessError
 from harness.report import build, compare
-from harness.report.spread import DASH, TIMES
+from harness.results.spread import DASH, TIMES
 from tests.report_fixtures import BASE_P50_MS, build_run_folder
 
 

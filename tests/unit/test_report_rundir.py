@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.errors import HarnessError
+from harness.config.errors import HarnessError
 from harness.report import build
-from harness.report.rundir import load_run_folder
+from harness.results.rundir import load_run_folder
 from tests.report_fixtures import OPERATIONS, build_run_folder
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.report import build
-from harness.report.spread import DASH, TIMES, Estimate, ratio_cell, relative
+from harness.results.spread import DASH, TIMES, Estimate, ratio_cell, relative
 from tests.report_fixtures import build_run_folder
 
 

@@ -1,4 +1,4 @@
-"""The per-fault measures (harness/resilience.py) on synthetic run files whose answers are known."""
+"""The per-fault measures (harness/results/resilience.py) on synthetic run files whose answers are known."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.resilience import analyse, analyse_run
+from harness.results.resilience import analyse, analyse_run
 
 T0 = 1_800_000_000.0  # the load's origin on the wall clock
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import HarnessError
-from harness.runner import load_plan, plan
-from harness.scenario import load_scenario
+from harness.config.errors import HarnessError
+from harness.config.scenario import load_scenario
+from harness.pipeline.run import load_plan, plan
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.errors import HarnessError
-from harness.scenario import load_scenario
+from harness.config.errors import HarnessError
+from harness.config.scenario import load_scenario
 from sim.study import variants
 
 ROOT = Path(__file__).resolve().parents[2]

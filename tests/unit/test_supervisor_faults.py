@@ -14,8 +14,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from harness.errors import HarnessError
-from harness.supervisor import Supervisor, frozen
+from harness.config.errors import HarnessError
+from harness.deploy.supervisor import Supervisor, frozen
 
 _PARENT = ("import signal, subprocess, sys, time\n"
            "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"

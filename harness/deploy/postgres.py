@@ -21,9 +21,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from harness.binaries import postgres_bin_dir
-from harness.errors import HarnessError
-from harness.supervisor import Supervisor, free_port, run_as
+from harness.config.errors import HarnessError
+from harness.deploy.binaries import postgres_bin_dir
+from harness.deploy.supervisor import Supervisor, free_port, run_as
 
 SERVICE_USER = "archbench"
 _DB_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import psutil
 
-from harness.errors import HarnessError
+from harness.config.errors import HarnessError
 
 _PR_SET_PDEATHSIG = 1
 

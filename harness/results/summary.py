@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from hdrh.histogram import HdrHistogram
 
-from harness.report.rundir import Run, RunFolder
+from harness.results.rundir import Run, RunFolder
 
 OPERATIONS = [
     "search_availability", "list_hotels", "book", "book_e2e", "view_booking", "list_customer_bookings",

@@ -9,8 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from harness.report.spread import DASH, Estimate, relative
-from harness.report.summary import architecture_order
+from harness.results.spread import DASH, Estimate, relative
+from harness.results.summary import architecture_order
 
 ACHIEVED_FLOOR = 0.95  # an open-loop run must achieve 95% of what it offered
 GENERATOR_CPU_CEILING = 0.9

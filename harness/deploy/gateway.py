@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from harness.binaries import find_binary
-from harness.supervisor import Supervisor
+from harness.deploy.binaries import find_binary
+from harness.deploy.supervisor import Supervisor
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """The five invariants of DESIGN.md as pure rules over a snapshot of a deployment's state and the
-payment provider's ledger; harness.check reads both and reports what these rules find."""
+payment provider's ledger; harness.verify.check reads both and reports what these rules find."""
 
 from __future__ import annotations
 
@@ -346,7 +346,7 @@ def _records_agree(booking: Booking, payment: Payment | None, auths: list[dict[s
 
 def read_side(snap: Snapshot, replays: list[dict[str, Any]] | None) -> Result:
     """Microservices: each read model equals what the write side holds, and (with `replays`, from
-    harness.replay) rebuilding from the event log gives the live state back."""
+    harness.verify.replay) rebuilding from the event log gives the live state back."""
     if snap.read_side is None:
         return Result(5, {"databases": 1}, [],
                       note="one database: the monolith reads the tables it writes; nothing to replay")

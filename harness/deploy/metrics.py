@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psutil
 
-from harness.supervisor import start_quietly
+from harness.deploy.supervisor import start_quietly
 
 Components = Callable[[], dict[str, int]]  # component name -> pid of its root process
 

@@ -12,9 +12,9 @@ import httpx
 import nats
 from nats.js.errors import NotFoundError
 
-from harness.binaries import find_binary
-from harness.errors import HarnessError
-from harness.supervisor import Supervisor, free_port
+from harness.config.errors import HarnessError
+from harness.deploy.binaries import find_binary
+from harness.deploy.supervisor import Supervisor, free_port
 
 
 @dataclass(frozen=True)

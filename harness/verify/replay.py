@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.deploy import PROJECT_ROOT
-from harness.errors import HarnessError
+from harness.config.errors import HarnessError
+from harness.deploy.deployment import PROJECT_ROOT
 
 REBUILT_FROM_LOG = ("booking", "query")
 

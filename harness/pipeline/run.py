@@ -32,13 +32,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.status import Status
 
-from harness.deploy import INFRASTRUCTURE, PROJECT_ROOT, Deployment, deployed, dump, preflight
-from harness.errors import HarnessError
-from harness.faults import BACKLOG_FILE, BacklogSampler, Injector
-from harness.files import write_atomic, write_json_atomic
-from harness.metrics import Sampler, tree_usage
-from harness.scenario import Architecture, Scenario, load_scenario
-from harness.supervisor import ManagedProcess
+from harness.config.errors import HarnessError
+from harness.config.scenario import Architecture, Scenario, load_scenario
+from harness.deploy.deployment import INFRASTRUCTURE, PROJECT_ROOT, Deployment, deployed, dump, preflight
+from harness.deploy.metrics import Sampler, tree_usage
+from harness.deploy.supervisor import ManagedProcess
+from harness.load.faults import BACKLOG_FILE, BacklogSampler, Injector
+from harness.results.files import write_atomic, write_json_atomic
 
 IDLE_SETTLE_S = 1.0  # after the deployment reports healthy, before idle CPU is measured
 IDLE_S = 3.0
@@ -126,7 +126,7 @@ def run(scenario_path: Path, out: Path | None, console: Console) -> Path:
 
 def simulate(out: Path, console: Console) -> None:
     """Calibrate the simulation from this run, predict it and draw what-if curves (sim/)."""
-    from sim.integrate import simulate_run  # heavy (SimPy, pandas): only when simulating
+    from harness.pipeline.simulate import simulate_run  # heavy (SimPy, pandas): only when simulating
 
     def work(status: Status) -> None:
         status.update("simulating: calibrating from this run, predicting every step")
@@ -354,7 +354,7 @@ def check_run(dep: Deployment, folder: Path, scenario: Scenario) -> dict[str, An
     check.json (what `archbench check` reports). A check that cannot run is recorded as such, and
     so is a process that died on its own (no fault killed it for good): nothing is restarted
     behind the user's back."""
-    from harness.check import CHECK_FILE, check_deployment, wait_quiescent
+    from harness.verify.check import CHECK_FILE, check_deployment, wait_quiescent
 
     state = json.loads(dump(dep))  # what deployment.json holds, restarts included
     dead = [f"{p.name} (exit {p.popen.returncode})" for p in dep.dead_processes()

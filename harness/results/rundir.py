@@ -12,7 +12,7 @@ import pandas as pd
 import yaml
 from hdrh.histogram import HdrHistogram
 
-from harness.errors import HarnessError
+from harness.config.errors import HarnessError
 
 WINDOW_COLUMNS = ["window_start_s", "operation", "count", "errors", "p50_ms", "p90_ms", "p99_ms"]
 METRIC_COLUMNS = ["t", "component", "cpu_s", "rss_bytes"]

@@ -20,7 +20,7 @@ import pydantic
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from harness.errors import HarnessError
+from harness.config.errors import HarnessError
 
 Architecture = Literal["monolith", "microservices"]
 

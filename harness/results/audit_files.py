@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
+from harness.config.errors import HarnessError
 
 AUDIT_FILE = "audit.json"
 DEPENDENCIES_PICTURE = "dependencies.png"

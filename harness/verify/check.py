@@ -18,8 +18,9 @@ import httpx
 import nats
 import orjson
 
-from harness.errors import HarnessError
-from harness.invariants import (
+from harness.config.errors import HarnessError
+from harness.deploy.nats import jsz_streams
+from harness.verify.invariants import (
     Booking,
     Ledger,
     Payment,
@@ -30,8 +31,7 @@ from harness.invariants import (
     check_all,
     status_counts,
 )
-from harness.nats import jsz_streams
-from harness.replay import replay_deployment
+from harness.verify.replay import replay_deployment
 
 MAX_LISTED = 50  # violations kept per invariant in the report; the rest are counted
 POLL_S = 0.25
@@ -389,7 +389,7 @@ def _show_busy(in_flight: dict[str, Any]) -> str:
 def run_folder_checks(run_dir: Path) -> list[tuple[str, dict[str, Any] | None]]:
     """The check each finished run of a run folder recorded before its teardown (its
     check.json), in run order: (run path, report, or None when the run has none)."""
-    from harness.report.rundir import ensure_intact
+    from harness.results.rundir import ensure_intact
 
     ensure_intact(run_dir)
     meta = json.loads((run_dir / "run.json").read_text())

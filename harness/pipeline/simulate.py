@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness.report.rundir import load_run_folder
-from harness.scenario import Scenario
+from harness.config.scenario import Scenario
+from harness.results.rundir import load_run_folder
 from sim import params, plots, whatif
 from sim.calibrate import calibrate_run, measured_cores
 from sim.engine_validation import validation_table

@@ -20,16 +20,16 @@ from pathlib import Path
 
 import httpx
 
-from harness.binaries import find_binary, postgres_bin_dir
-from harness.errors import HarnessError
-from harness.gateway import Route, start_caddy
-from harness.manifests import load_manifests
-from harness.nats import claim_existing, delete_streams, streams_of
-from harness.nats import existing as existing_nats
-from harness.nats import start_embedded as start_nats
-from harness.postgres import PostgresServer, existing, start_embedded
-from harness.scenario import Architecture, Scenario
-from harness.supervisor import (
+from harness.config.errors import HarnessError
+from harness.config.scenario import Architecture, Scenario
+from harness.deploy.binaries import find_binary, postgres_bin_dir
+from harness.deploy.gateway import Route, start_caddy
+from harness.deploy.manifests import load_manifests
+from harness.deploy.nats import claim_existing, delete_streams, streams_of
+from harness.deploy.nats import existing as existing_nats
+from harness.deploy.nats import start_embedded as start_nats
+from harness.deploy.postgres import PostgresServer, existing, start_embedded
+from harness.deploy.supervisor import (
     ManagedProcess,
     Supervisor,
     ensure_port_free,
@@ -37,7 +37,7 @@ from harness.supervisor import (
     signals_blocked,
 )
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # the processes of a deployment that are not the application
 INFRASTRUCTURE = ("postgres", "caddy", "nats", "payment_provider")
 Step = Callable[[str], None]

@@ -28,13 +28,13 @@ from typing import Any
 
 import httpx
 
-from harness.deploy import Deployment
-from harness.errors import HarnessError
-from harness.files import write_json_atomic
-from harness.nats import jsz_streams
-from harness.resilience import BACKLOG_INTERVAL_S
-from harness.scenario import Fault
-from harness.supervisor import ManagedProcess, frozen, start_quietly
+from harness.config.errors import HarnessError
+from harness.config.scenario import Fault
+from harness.deploy.deployment import Deployment
+from harness.deploy.nats import jsz_streams
+from harness.deploy.supervisor import ManagedProcess, frozen, start_quietly
+from harness.results.files import write_json_atomic
+from harness.results.resilience import BACKLOG_INTERVAL_S
 
 STARTED_TIMEOUT_S = 120.0
 FAULTS_FILE = "faults.json"
