@@ -19,7 +19,9 @@ from harness.config.scenario import load_scenario
 from harness.deploy.deployment import deployed, describe, new_deployment_dir
 from harness.deploy.supervisor import stop_signals_interrupt
 from harness.pipeline import run as runner
+from harness.pipeline import steps
 from harness.verify.replay import read_deployment, replay_deployment
+from sim.errors import SimError
 
 app = typer.Typer(
     help="Measure what a monolith and event-driven microservices really cost.",
@@ -89,7 +91,7 @@ def run_scenario(
 ) -> None:
     """Deploy, warm up, load, collect and tear down each architecture, interleaved over repeats
     and load steps; then write the report. Ctrl-C stops everything and marks the folder incomplete."""
-    from harness.verify.check import run_folder_checks, run_folder_problems
+    from harness.results.checks import run_folder_checks, run_folder_problems
 
     with stop_signals_interrupt():
         try:
@@ -166,7 +168,7 @@ def report(
     if simulate:
         with stop_signals_interrupt():
             try:
-                runner.simulate(run_dir, console)
+                steps.simulate(run_dir, console)
             except KeyboardInterrupt:
                 console.print("interrupted: the simulation section says so; nothing else changed")
                 raise typer.Exit(130) from None
@@ -271,14 +273,13 @@ def check(
     and to a replay of the event log. On a run folder: the check each run took from its
     databases and ledger after quiescence, before its teardown. On a running deployment: the
     check, now. Prints what was checked and every violation with its ids; exits 1 on any."""
-    from harness.verify.check import (
-        check_deployment,
+    from harness.results.checks import (
         check_problems,
         run_folder_checks,
         run_folder_problems,
         summary_lines,
-        wait_quiescent,
     )
+    from harness.verify.check import check_deployment, wait_quiescent  # asyncpg, nats, httpx
 
     out = Console()
     if (folder / "deployment.json").is_file() and not (folder / "run.json").exists():
@@ -341,6 +342,6 @@ def replay(
 def main() -> None:
     try:
         app()
-    except HarnessError as exc:
+    except (HarnessError, SimError) as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(1)

@@ -2,7 +2,8 @@
 
 Method (also printed in the report):
 
-1. **Measurements.** For every run of an architecture: its offered and achieved rate, each
+1. **Measurements** (read from the run folder by the harness's pipeline, handed over as `Step`s).
+   For every run of an architecture: its offered and achieved rate, each
    operation's p50 and p99 (HDR histograms of the measured period), and each component's CPU
    (psutil, cumulative, interpolated at the window's ends) in the measured period and in the idle
    seconds the runner records before the load starts.
@@ -32,15 +33,11 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from harness.config.errors import HarnessError
 from harness.config.scenario import Scenario
-from harness.results.rundir import RunFolder, load_run_folder
-from harness.results.summary import component_cpu_seconds
 from sim.model import Outcome, settings_for, simulate
 from sim.params import (
     ARCHITECTURES,
@@ -82,37 +79,6 @@ class Step:
         return self.model == "closed" or self.achieved_rate >= KEEPING_UP * self.level
 
 
-def steps_from_run(folder: RunFolder) -> list[Step]:
-    steps = []
-    for run in folder.runs:
-        info, summary = run.info, run.summary
-        start, end = _num(info.get("measured_from")), _num(info.get("measured_to"))
-        if math.isnan(start) or math.isnan(end) or run.metrics.empty:
-            continue
-        measured = end - start
-        cpu = {c: s / measured for c, s in component_cpu_seconds(run.metrics, start, end).items()}
-        idle = None
-        idle_from, idle_to = _num(info.get("idle_from")), _num(info.get("idle_to"))
-        if not math.isnan(idle_from) and idle_to > idle_from:
-            span = idle_to - idle_from
-            idle = {c: s / span for c, s in
-                    component_cpu_seconds(run.metrics, idle_from, idle_to).items()}
-        percentiles = summary.get("percentiles_ms") or {}
-        level = _num(info.get("offered_rate"))
-        if math.isnan(level):
-            level = _num(info.get("users"))
-        steps.append(Step(
-            architecture=run.architecture, repeat=run.repeat, step=run.step, level=level,
-            achieved_rate=_num(summary.get("achieved_rate")), measured_s=measured,
-            cpu_cores=cpu, idle_cores=idle,
-            p50_ms={op: _num(p.get("p50")) for op, p in percentiles.items()},
-            p99_ms={op: _num(p.get("p99")) for op, p in percentiles.items()},
-            counts={op: int(n) for op, n in (summary.get("requests") or {}).items()},
-            model=str(info.get("model") or "open"),
-        ))
-    return steps
-
-
 def step_from_outcome(outcome: Outcome, background: dict[str, float], step: int = 0) -> Step:
     """What a run folder would have recorded of a simulation (the calibration round trip)."""
     ops = [op for op in outcome.latencies if len(outcome.latencies[op])]
@@ -125,23 +91,6 @@ def step_from_outcome(outcome: Outcome, background: dict[str, float], step: int 
         p99_ms={op: outcome.quantile_ms(op, 0.99) for op in ops},
         counts={op: len(outcome.latencies[op]) for op in ops},
     )
-
-
-def calibrate_run(run_dir: Path | RunFolder, base: Calibration,
-                  processes: int | None = None) -> Calibration:
-    """Calibrate from a run folder (its path, or the folder already read)."""
-    folder = run_dir if isinstance(run_dir, RunFolder) else load_run_folder(run_dir)
-    run_dir = folder.path
-    scenario = Scenario.model_validate(folder.scenario) if folder.scenario else Scenario()
-    scenario = scenario.model_copy(update={"sim": scenario.sim.model_copy(update={
-        "cores_per_host": measured_cores(folder.environment, scenario.sim.cores_per_host)})})
-    steps = steps_from_run(folder)
-    if not steps:
-        raise HarnessError(f"{run_dir}: no run with CPU measurements to calibrate from")
-    source = {"run": str(Path(run_dir).resolve()), "scenario": folder.meta.get("scenario"),
-              "git_revision": folder.environment.get("git_revision"),
-              "cpu": folder.environment.get("cpu"), "cores": folder.environment.get("cores")}
-    return calibrate(steps, scenario, base, source, processes=processes)
 
 
 def measured_cores(environment: dict[str, Any], fallback: float) -> float:
@@ -323,11 +272,3 @@ def fit(modelled_ms: np.ndarray, p50_ms: float, p99_ms: float,
             best = (error, median, float(sigma))
     assert best is not None
     return Residual(best[1] / 1e3, best[2]), best[0] / p99_ms / 2
-
-
-def _num(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
-

@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from harness.config.errors import HarnessError
 from harness.config.scenario import read_yaml
+from sim.errors import SimError
 
 ARCHITECTURES = ("monolith", "microservices")
 COMPONENTS = {
@@ -70,7 +70,7 @@ class Calibration:
         try:
             return self.architectures[name]
         except KeyError:
-            raise HarnessError(f"the calibration has no parameters for {name}") from None
+            raise SimError(f"the calibration has no parameters for {name}") from None
 
     def with_arch(self, name: str, params: ArchParams) -> Calibration:
         return replace(self, architectures={**self.architectures, name: params})
@@ -125,7 +125,7 @@ def load(path: Path) -> Calibration:
     try:
         return from_dict(raw)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise HarnessError(f"{path}: not a calibration file: {exc}") from None
+        raise SimError(f"{path}: not a calibration file: {exc}") from None
 
 
 def from_dict(raw: Any) -> Calibration:

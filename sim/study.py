@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 import pydantic
 
-from harness.config.errors import HarnessError
 from harness.config.scenario import Scenario, apply_overrides, describe
+from sim.errors import SimError
 from sim.model import Outcome, settings_for, simulate
 from sim.parallel import parallel_map
 from sim.params import LATENCIES, Calibration
@@ -37,7 +37,7 @@ def variants(scenario: Scenario) -> list[tuple[str, Scenario]]:
         try:
             variant = Scenario.model_validate(apply_overrides(base, [f"{whatif.parameter}={value}"]))
         except pydantic.ValidationError as exc:
-            raise HarnessError(f"sim.whatif: {label}: {describe(exc)}") from None
+            raise SimError(f"sim.whatif: {label}: {describe(exc)}") from None
         result.append((label, variant))
     return result
 

@@ -13,15 +13,10 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
 from harness.config.scenario import Scenario
-from harness.results.findings import saturation as measured_saturation
-from harness.results.findings import slo_of
-from harness.results.rundir import RunFolder, load_run_folder
-from harness.results.summary import compute_tables
 from sim.parallel import parallel_map
 from sim.params import Calibration
 from sim.study import aggregate, meets, replicate, run_jobs, saturation
@@ -34,6 +29,15 @@ OPERATIONS = ("book_e2e", "search_availability", "book", "view_booking", "list_h
               "list_customer_bookings")
 
 
+@dataclass(frozen=True)
+class MeasuredSaturation:
+    """What a sweep measured: the highest offered rate that met the SLO (None if none did) and,
+    per step, (offered rate, met the SLO)."""
+
+    rate: float | None
+    steps: list[tuple[float, bool]]
+
+
 @dataclass
 class Validation:
     table: pd.DataFrame  # one row per architecture x step x operation
@@ -41,11 +45,11 @@ class Validation:
     simulated: pd.DataFrame  # the predictions (aggregate across replications)
 
 
-def validate(run_dir: Path | RunFolder, calibration: Calibration, scenario: Scenario,
-             processes: int | None = None, with_saturation: bool = True) -> Validation:
-    folder = run_dir if isinstance(run_dir, RunFolder) else load_run_folder(run_dir)
-    tables = compute_tables(folder)
-    measured = tables.aggregate
+def validate(measured: pd.DataFrame, sat_measured: dict[str, MeasuredSaturation],
+             calibration: Calibration, scenario: Scenario, processes: int | None = None,
+             with_saturation: bool = True) -> Validation:
+    """`measured`: the run's aggregate table (one row per architecture x step x operation);
+    `sat_measured`: each architecture's measured saturation, empty unless a sweep measured it."""
     if measured.empty:
         return Validation(pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
     architectures = [a for a in ("monolith", "microservices") if a in set(measured["architecture"])]
@@ -57,9 +61,6 @@ def validate(run_dir: Path | RunFolder, calibration: Calibration, scenario: Scen
         jobs += replicate(scenario, calibration, [arch], levels)
     predicted = aggregate(run_jobs(jobs, processes))
 
-    slo = slo_of(folder.scenario)
-    sat_measured = {s.architecture: s for s in measured_saturation(measured, slo)} \
-        if measured["step"].nunique() >= 2 and scenario.load.model == "open" else {}
     searched = with_saturation and scenario.load.model == "open"
     starts = {arch: float(predicted[predicted["architecture"] == arch]["level"].min())
               for arch in architectures}
@@ -71,7 +72,7 @@ def validate(run_dir: Path | RunFolder, calibration: Calibration, scenario: Scen
     for arch in architectures:
         found = sat_measured.get(arch)
         measured_rate = found.rate if found else None
-        failing = [offered for offered, _, _, met in (found.steps if found else [])
+        failing = [offered for offered, met in (found.steps if found else [])
                    if not met and (measured_rate is None or offered > measured_rate)]
         first_fail = min(failing) if failing else None
         mine = predicted[predicted["architecture"] == arch].sort_values("level")

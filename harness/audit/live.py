@@ -96,10 +96,10 @@ import psutil
 from harness.config.errors import HarnessError
 from harness.config.scenario import Architecture, Scenario
 from harness.deploy.deployment import Deployment, deployed
+from harness.deploy.footprint import overhead
 from harness.deploy.nats import jsz_streams
 from harness.deploy.postgres import with_database
 from harness.deploy.supervisor import frozen, stop_signals_interrupt
-from harness.pipeline.run import overhead
 
 OPERATIONS: tuple[str, ...] = ("health", "list_hotels", "availability", "book_accept",
                                "book_complete", "get_booking", "cancel", "customer_bookings")

@@ -26,9 +26,10 @@ import numpy as np
 import pandas as pd
 
 from harness.config.scenario import Scenario
+from harness.pipeline.calibration import calibrate_run, measured_tables
 from harness.results.rundir import load_run_folder
 from sim import params, plots, whatif
-from sim.calibrate import calibrate_run, measured_cores
+from sim.calibrate import measured_cores
 from sim.engine_validation import validation_table
 from sim.study import aggregate, replicate, run_jobs
 from sim.validate import summary_lines, validate
@@ -71,7 +72,8 @@ def _simulate_into(run_dir: Path, out: Path, processes: int | None) -> params.Ca
     engine = pd.DataFrame(validation_table(workers=processes or os.cpu_count() or 1))
     engine.to_csv(out / "engine_validation.csv", index=False)
 
-    validation = validate(folder, cal, scenario, processes,
+    aggregate, sat_measured = measured_tables(folder, scenario)
+    validation = validate(aggregate, sat_measured, cal, scenario, processes,
                           with_saturation=scenario.sim.saturation_search)
     validation.table.to_csv(out / "validation.csv", index=False)
     validation.saturation.to_csv(out / "saturation.csv", index=False)

@@ -10,9 +10,9 @@ from typing import Any
 
 from harness.report.plots import figure, save
 from harness.report.render import Block, Heading, Image, Notice, Paragraph, Table
+from harness.results.checks import check_problems
 from harness.results.resilience import AFTER_S, BEFORE_S, BUCKET_S, analyse, p99, read_requests
 from harness.results.spread import DASH
-from harness.verify.check import check_problems
 
 SHORT = {"search_availability": "search", "list_hotels": "hotels", "view_booking": "view",
          "list_customer_bookings": "customer", "book": "book", "book_e2e": "book_e2e",

@@ -20,7 +20,8 @@ import pytest
 
 from harness.config.scenario import Scenario
 from harness.deploy.deployment import deployed
-from harness.verify.check import check_deployment, violations_of, wait_quiescent
+from harness.results.checks import violations_of
+from harness.verify.check import check_deployment, wait_quiescent
 
 pytestmark = pytest.mark.e2e
 TERMINAL = {"confirmed", "rejected", "cancelled"}

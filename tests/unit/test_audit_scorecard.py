@@ -132,7 +132,7 @@ def test_a_failed_step_after_the_runs_is_recorded_and_an_interrupt_goes_on(tmp_p
 
     from rich.console import Console
 
-    from harness.pipeline.run import _after_the_runs
+    from harness.pipeline.steps import after_the_runs as _after_the_runs
 
     def broken(_: object) -> None:
         raise RuntimeError("no grimp here")

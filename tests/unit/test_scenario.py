@@ -9,7 +9,8 @@ import pytest
 
 from harness.config.errors import HarnessError
 from harness.config.scenario import load_scenario
-from harness.pipeline.run import load_plan, plan
+from harness.load.plan import load_plan
+from harness.pipeline.run import plan
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 

@@ -14,6 +14,7 @@ import pytest
 
 from harness.config.errors import HarnessError
 from harness.config.scenario import load_scenario
+from sim.errors import SimError
 from sim.study import variants
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +54,7 @@ def test_a_bad_override_is_named_on_one_line(override: str, expected: list[str])
 
 def test_a_whatif_value_the_schema_rejects_names_the_whatif() -> None:
     scenario = load_scenario(BASELINE, ["sim.whatif={parameter: sim.hosts, values: [2, 0]}"])
-    with pytest.raises(HarnessError) as raised:
+    with pytest.raises(SimError) as raised:
         variants(scenario)
     message = str(raised.value)
     assert "\n" not in message
@@ -63,7 +64,7 @@ def test_a_whatif_value_the_schema_rejects_names_the_whatif() -> None:
 
 def test_a_whatif_over_an_unknown_key_names_the_key() -> None:
     scenario = load_scenario(BASELINE, ["sim.whatif={parameter: sim.hostz, values: [2]}"])
-    with pytest.raises(HarnessError, match=r"sim\.whatif.*sim\.hostz.*unknown key"):
+    with pytest.raises(SimError, match=r"sim\.whatif.*sim\.hostz.*unknown key"):
         variants(scenario)
 
 

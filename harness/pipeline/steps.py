@@ -1,0 +1,81 @@
+"""The steps after the runs, each on the run folder: simulate, audit, judge the scorecard, build
+the report. A step that fails records why in its folder; the measurements stand without it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.status import Status
+
+from harness.config.scenario import Scenario
+
+
+def simulate(out: Path, console: Console) -> None:
+    """Calibrate the simulation from this run, predict it and draw what-if curves (sim/)."""
+    from harness.pipeline.simulate import simulate_run  # heavy (SimPy, pandas): only when simulating
+
+    def work(status: Status) -> None:
+        status.update("simulating: calibrating from this run, predicting every step")
+        simulate_run(out)
+
+    after_the_runs("simulation", out / "sim", work, console)
+
+
+def audit(out: Path, scenario: Scenario, console: Console) -> None:
+    """Audit both architectures into audit/ (what `archbench audit` does)."""
+    from harness.audit.collect import run_audit  # heavy (grimp, networkx): only when auditing
+
+    def work(status: Status) -> None:
+        run_audit(out / "audit", scenario, live=scenario.audit.live,
+                  samples=scenario.audit.samples,
+                  step=lambda text: status.update(f"auditing: {text}"))
+
+    after_the_runs("audit", out / "audit", work, console)
+
+
+def after_the_runs(what: str, folder: Path, work: Callable[[Status], None],
+                    console: Console) -> None:
+    """A step that uses the measurements and writes into `folder`. A failure is written to
+    folder/error.txt and shown in the report: the measurements stand without it. An interrupt
+    is recorded the same way, then goes on up."""
+    try:
+        with console.status(what) as status:
+            work(status)
+        console.print(f"{what}: {folder}")
+    except KeyboardInterrupt:
+        _step_failed(folder, f"interrupted before the {what} finished")
+        raise
+    except Exception as exc:
+        _step_failed(folder, f"{type(exc).__name__}: {exc}")
+        console.print(f"[red]{what} failed[/red]: {escape(str(exc))} "
+                      f"(see {folder / 'error.txt'})")
+
+
+def judge(out: Path, console: Console) -> None:
+    """The scorecard of this run (scorecard.json); a failure is shown, the run stands. The
+    performance claims are judged on aggregate.csv, so the tables are written first."""
+    from harness.audit.scorecard import scorecard
+    from harness.report import write_tables
+
+    try:
+        write_tables(out)
+        scorecard(out)
+    except Exception as exc:
+        console.print(f"[red]scorecard failed[/red]: {escape(str(exc))}")
+
+
+def _step_failed(folder: Path, reason: str) -> None:
+    folder.mkdir(exist_ok=True)
+    (folder / "error.txt").write_text(reason + "\n")
+
+
+def build_report(out: Path, console: Console) -> None:
+    from harness.report import build  # heavy (pandas, matplotlib): only when reporting
+
+    report = build(out)
+    console.print(f"report: {report}")
+
+
