@@ -3,15 +3,13 @@ needs one) and driving it through JetStream: publish envelopes, read its stream,
 
 from __future__ import annotations
 
-import asyncio
 import json
 import signal
 import subprocess
 import sys
-import time
 import tomllib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -221,14 +219,6 @@ class EventBus:
         if relayed_by is None:
             return True
         return not await relayed_by.fetch("SELECT 1 FROM outbox LIMIT 1")
-
-
-async def wait_until(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout:.0f} s: {what}")
-        await asyncio.sleep(0.05)
 
 
 def new_booking_id() -> str:

@@ -19,39 +19,47 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def _failure(what: str, timeout_s: float, last: object) -> AssertionError:
-    return AssertionError(f"not within {timeout_s:g} s: {what}; last seen: {last!r}")
+class _Attempts:
+    """What the sync and the async wait share: the deadline, the last value seen, the failure."""
+
+    def __init__(self, timeout_s: float, what: str, done: Callable[[Any], object]) -> None:
+        self.timeout_s, self.what, self.done = timeout_s, what, done
+        self.deadline = time.monotonic() + timeout_s
+        self.last: Any = None
+
+    def holds(self, value: object) -> bool:
+        self.last = value
+        return bool(self.done(value))
+
+    def pause(self, interval_s: float) -> float:
+        """How long to wait before the next attempt; past the deadline, the failure."""
+        if time.monotonic() >= self.deadline:
+            raise AssertionError(f"not within {self.timeout_s:g} s: {self.what}; last seen: {self.last!r}")
+        return interval_s
 
 
 def wait_until(predicate: Callable[[], T], timeout_s: float, what: str, interval_s: float = 0.05, *,
                done: Callable[[T], object] = bool,
                ignoring: tuple[type[BaseException], ...] = ()) -> T:
-    deadline = time.monotonic() + timeout_s
+    attempts = _Attempts(timeout_s, what, done)
     while True:
         try:
-            last: Any = predicate()
-            if done(last):
-                return last
+            if attempts.holds(predicate()):
+                return attempts.last
         except ignoring as error:
-            last = error
-        if time.monotonic() >= deadline:
-            raise _failure(what, timeout_s, last)
-        time.sleep(interval_s)
+            attempts.last = error
+        time.sleep(attempts.pause(interval_s))
 
 
 async def wait_until_async(predicate: Callable[[], T | Awaitable[T]], timeout_s: float, what: str,
                            interval_s: float = 0.05, *, done: Callable[[T], object] = bool,
                            ignoring: tuple[type[BaseException], ...] = ()) -> T:
-    deadline = time.monotonic() + timeout_s
+    attempts = _Attempts(timeout_s, what, done)
     while True:
         try:
-            last: Any = predicate()
-            if inspect.isawaitable(last):
-                last = await last
-            if done(last):
-                return last
+            value = predicate()
+            if attempts.holds(await value if inspect.isawaitable(value) else value):
+                return attempts.last
         except ignoring as error:
-            last = error
-        if time.monotonic() >= deadline:
-            raise _failure(what, timeout_s, last)
-        await asyncio.sleep(interval_s)
+            attempts.last = error
+        await asyncio.sleep(attempts.pause(interval_s))
