@@ -9,7 +9,6 @@ import subprocess
 import sys
 import tomllib
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -37,14 +36,11 @@ from apps.microservices.common.envelope import Envelope, envelope_for, stream_na
 from harness.deploy.nats import NatsServer
 from harness.deploy.postgres import PostgresServer
 from harness.deploy.supervisor import ManagedProcess, Supervisor, free_port
-from tests.integration.conftest import DATASET, ROOT
+from tests.support.paths import ROOT
+from tests.support.stacks import DATASET, http_ok
 
 ROOM = "h0001-r1"  # 3 units per night in the integration dataset
 CHECK_IN = date(2027, 1, 10)
-
-
-def _http_ok(url: str) -> Callable[[], bool]:
-    return lambda: httpx.get(url, timeout=1).status_code == 200
 
 
 def manifest(service: str) -> dict[str, Any]:
@@ -94,7 +90,7 @@ class Deployment:
             "payment_provider",
             [sys.executable, "-m", "apps.payment_provider", "--port", str(port),
              "--latency", latency, "--ledger", str(self.root / "ledger.jsonl")],
-            cwd=ROOT, health=_http_ok(f"http://127.0.0.1:{port}/health"),
+            cwd=ROOT, health=http_ok(f"http://127.0.0.1:{port}/health"),
         )
         self.provider_url = f"http://127.0.0.1:{port}"
         return self.provider_url
@@ -130,7 +126,7 @@ class Deployment:
             [sys.executable, "-m", "apps.microservices", service.name, "serve",
              "--port", str(service.port)],
             cwd=ROOT, env=service.env, timeout=60,
-            health=_http_ok(f"http://127.0.0.1:{service.port}/health"),
+            health=http_ok(f"http://127.0.0.1:{service.port}/health"),
         )
 
     def connections_to(self, name: str, port: int) -> int:

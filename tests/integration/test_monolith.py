@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.conftest import MonolithStack, StartStack
 from tests.support.polling import wait_until, wait_until_async
+from tests.support.stacks import MonolithStack, StartStack
 
 pytestmark = pytest.mark.integration
 

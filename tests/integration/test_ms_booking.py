@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from apps.booking.events import InventoryRejected, PaymentAuthorized, PaymentDeclined
-from tests.integration.conftest import ROOT
 from tests.integration.ms_support import CHECK_IN, ROOM, Deployment, EventBus, Service
+from tests.support.paths import ROOT
 from tests.support.polling import wait_until_async
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]

@@ -39,8 +39,9 @@ from apps.microservices.common.envelope import Envelope, envelope_for, subject
 from harness.deploy.nats import NatsServer
 from harness.deploy.postgres import PostgresServer
 from harness.deploy.supervisor import Supervisor, free_port
-from tests.integration.conftest import DATASET, ROOT
+from tests.support.paths import ROOT
 from tests.support.polling import wait_until
+from tests.support.stacks import DATASET
 
 pytestmark = pytest.mark.integration
 
