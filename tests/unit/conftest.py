@@ -38,22 +38,11 @@ def _forbid(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "listen", _refuse("a listening server socket"))
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+def _guarded(item: pytest.Item) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as monkeypatch:
         _forbid(monkeypatch)
         return (yield)
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        _forbid(monkeypatch)
-        return (yield)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        _forbid(monkeypatch)
-        return (yield)
+# around each phase of a unit test: its fixtures' setup and teardown too, module-scoped ones included
+pytest_runtest_setup = pytest_runtest_call = pytest_runtest_teardown = pytest.hookimpl(wrapper=True)(_guarded)

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -53,3 +54,17 @@ def test_the_failure_is_not_hidden_by_code_that_catches_exceptions() -> None:
 
     with pytest.raises(pytest.fail.Exception, match=MOVE):
         careless()
+
+
+@pytest.fixture(scope="module")
+def refusal_in_a_module_fixture() -> str:
+    try:
+        subprocess.run(["true"], check=False)
+    except pytest.fail.Exception as refused:
+        return str(refused)
+    return "the module fixture started a process"
+
+
+def test_a_fixture_shared_by_a_module_is_refused_too(refusal_in_a_module_fixture: str) -> None:
+    assert re.search(MOVE, refusal_in_a_module_fixture), refusal_in_a_module_fixture
+    assert "['true']" in refusal_in_a_module_fixture  # the command is named
