@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +21,7 @@ from harness.config.scenario import Scenario
 from harness.deploy.deployment import deployed
 from harness.results.checks import violations_of
 from harness.verify.check import check_deployment, wait_quiescent
+from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.e2e
 TERMINAL = {"confirmed", "rejected", "cancelled"}
@@ -77,13 +77,10 @@ def _book(api: httpx.Client, card: str = "tok_ok", **stay: Any) -> dict[str, Any
 
 
 def _follow(api: httpx.Client, booking_id: str, statuses: set[str]) -> dict[str, Any]:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        seen = api.get(f"/bookings/{booking_id}")
-        if seen.status_code == 200 and seen.json()["status"] in statuses:
-            return seen.json()
-        time.sleep(0.02)
-    raise AssertionError(f"booking {booking_id} never reached {statuses}")
+    seen = wait_until(lambda: api.get(f"/bookings/{booking_id}"), 20,
+                      f"booking {booking_id} reaching {statuses}", 0.02,
+                      done=lambda seen: seen.status_code == 200 and seen.json()["status"] in statuses)
+    return seen.json()
 
 
 def _workload(api: httpx.Client) -> tuple[dict[str, dict[str, Any]], str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.notebooks import run_reading
+from tests.support.notebooks import run_reading
 from tests.support.paths import NOTEBOOKS, SAMPLE
 
 pytestmark = pytest.mark.integration

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from harness.report import build
-from tests.notebooks import run_reading
-from tests.report_fixtures import build_run_folder
+from tests.support.notebooks import run_reading
 from tests.support.paths import NOTEBOOKS, SAMPLE
+from tests.support.report_fixtures import build_run_folder
 
 pytestmark = pytest.mark.integration
 

@@ -3,7 +3,7 @@ tests/integration/test_audit_notebook.py)."""
 
 from __future__ import annotations
 
-from tests.notebooks import stored_without_outputs
+from tests.support.notebooks import stored_without_outputs
 from tests.support.paths import NOTEBOOKS
 
 NOTEBOOK = NOTEBOOKS / "03-coupling.ipynb"
