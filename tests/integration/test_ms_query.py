@@ -39,6 +39,7 @@ from apps.microservices.common.envelope import Envelope, envelope_for, subject
 from harness.deploy.nats import NatsServer
 from harness.deploy.postgres import PostgresServer
 from harness.deploy.supervisor import Supervisor, free_port
+from tests.support.db import fetch
 from tests.support.paths import ROOT
 from tests.support.polling import wait_until
 from tests.support.stacks import DATASET
@@ -69,14 +70,7 @@ class QueryStack:
         asyncio.run(go())
 
     def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        async def go() -> list[asyncpg.Record]:
-            conn = await asyncpg.connect(self.dsn)
-            try:
-                return await conn.fetch(sql, *args)
-            finally:
-                await conn.close()
-
-        return asyncio.run(go())
+        return fetch(self.dsn, sql, *args)
 
     def get(self, path: str, **params: Any) -> httpx.Response:
         return httpx.get(f"{self.url}{path}", params=params, timeout=10)

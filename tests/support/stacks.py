@@ -3,7 +3,6 @@ payment provider (started by the `monolith_stack` fixture in tests/integration/c
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ import asyncpg
 import httpx
 
 from harness.deploy.supervisor import ManagedProcess, Supervisor
+from tests.support.db import fetch
 from tests.support.paths import ROOT
 
 DATASET = {"hotels": 2, "room_types_per_hotel": 2, "units_per_room_type": 3,
@@ -49,14 +49,7 @@ class MonolithStack:
         )
 
     def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        async def go() -> list[asyncpg.Record]:
-            conn = await asyncpg.connect(self.dsn)
-            try:
-                return await conn.fetch(sql, *args)
-            finally:
-                await conn.close()
-
-        return asyncio.run(go())
+        return fetch(self.dsn, sql, *args)
 
     def ledger(self) -> dict[str, list[dict[str, Any]]]:
         return httpx.get(f"{self.provider_url}/ledger", timeout=10).json()
