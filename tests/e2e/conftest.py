@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.deployments import RunningUp, start_up
+from tests.support.deployments import RunningUp, start_up
 
 ARCHITECTURES = ["monolith", "microservices"]
 SMALL = Path(__file__).with_name("small.yaml")

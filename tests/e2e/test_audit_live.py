@@ -7,7 +7,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,8 @@ from harness.audit.live import OPERATIONS
 from harness.config.scenario import load_scenario
 from harness.deploy.manifests import load_manifests
 from harness.results.audit_files import AUDIT_FILE, DEPENDENCIES_PICTURE, load_audit
-from tests.deployments import ROOT, die_with_pytest
+from tests.support.deployments import ROOT, die_with_pytest, while_running
+from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.e2e
 SMALL = Path(__file__).with_name("small.yaml")
@@ -199,10 +199,8 @@ def test_ctrl_c_during_the_live_audit_stops_everything_and_writes_nothing(tmp_pa
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                preexec_fn=die_with_pytest)
     probing = out / "deployments" / "monolith" / "payment_provider" / "ledger.jsonl"
-    deadline = time.monotonic() + 120
-    while not probing.exists() or probing.stat().st_size == 0:  # a booking went through
-        assert process.poll() is None and time.monotonic() < deadline, "the probe never started"
-        time.sleep(0.1)
+    wait_until(while_running(process, lambda: probing.exists() and probing.stat().st_size > 0),
+               120, "the probe's first booking went through", 0.1)
     children = psutil.Process(process.pid).children(recursive=True)
 
     process.send_signal(signal.SIGINT)

@@ -19,7 +19,7 @@ import psutil
 import pytest
 
 from harness.deploy.binaries import find_binary
-from tests.deployments import ROOT, die_with_pytest
+from tests.support.deployments import ROOT, die_with_pytest
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,8 @@ import pytest
 import yaml
 
 from harness.config.scenario import load_scenario
-from tests.deployments import ROOT, die_with_pytest, stop_alone
+from tests.support.deployments import ROOT, die_with_pytest, stop_alone, while_running
+from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.e2e
 CHAOS = ROOT / "scenarios" / "chaos.yaml"
@@ -149,10 +149,9 @@ def test_ctrl_c_while_a_process_is_frozen_resumes_and_stops_everything(tmp_path:
         process = subprocess.Popen([sys.executable, "-m", "harness", "run", str(scenario), "--out",
                                     str(out)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr,
                                    preexec_fn=die_with_pytest)
-    deadline = time.monotonic() + 120
-    while not (faults_file.exists() and _json(faults_file)["faults"][0]["started_epoch"]):
-        assert process.poll() is None and time.monotonic() < deadline, "the pause never began"
-        time.sleep(0.1)
+    wait_until(while_running(process, lambda: faults_file.exists()
+                             and _json(faults_file)["faults"][0]["started_epoch"]),
+               120, "the pause began", 0.1)
     children = psutil.Process(process.pid).children(recursive=True)
     assert any(p.status() == psutil.STATUS_STOPPED for p in children)
 

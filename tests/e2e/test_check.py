@@ -4,9 +4,7 @@ the ids of the data tampered with behind the apps' back."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
@@ -22,6 +19,8 @@ from harness.config.scenario import Scenario
 from harness.deploy.deployment import deployed
 from harness.results.checks import violations_of
 from harness.verify.check import check_deployment, wait_quiescent
+from tests.support.db import fetch
+from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.e2e
 TERMINAL = {"confirmed", "rejected", "cancelled"}
@@ -56,17 +55,6 @@ class Live:
         return check_deployment(self.state, self.folder, replay=replay)
 
 
-def _sql(dsn: str, query: str, *args: object) -> list[asyncpg.Record]:
-    async def run() -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(dsn)
-        try:
-            return await conn.fetch(query, *args)
-        finally:
-            await conn.close()
-
-    return asyncio.run(run())
-
-
 def _book(api: httpx.Client, card: str = "tok_ok", **stay: Any) -> dict[str, Any]:
     """POST a booking and follow it to its terminal status (a 404 is the read side lagging)."""
     body = {"customer_id": "checker", "room_type_id": "h0002-r1", "check_in": "2027-01-05",
@@ -77,13 +65,10 @@ def _book(api: httpx.Client, card: str = "tok_ok", **stay: Any) -> dict[str, Any
 
 
 def _follow(api: httpx.Client, booking_id: str, statuses: set[str]) -> dict[str, Any]:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        seen = api.get(f"/bookings/{booking_id}")
-        if seen.status_code == 200 and seen.json()["status"] in statuses:
-            return seen.json()
-        time.sleep(0.02)
-    raise AssertionError(f"booking {booking_id} never reached {statuses}")
+    seen = wait_until(lambda: api.get(f"/bookings/{booking_id}"), 20,
+                      f"booking {booking_id} reaching {statuses}", 0.02,
+                      done=lambda seen: seen.status_code == 200 and seen.json()["status"] in statuses)
+    return seen.json()
 
 
 def _workload(api: httpx.Client) -> tuple[dict[str, dict[str, Any]], str]:
@@ -165,11 +150,11 @@ def test_a_quiet_deployment_after_a_mixed_workload_holds_all_five_invariants(liv
 def test_a_hold_no_booking_explains_breaks_conservation(live: Live) -> None:
     dsn, (room_type, night) = live.db("inventory"), UNTOUCHED
     bump = "UPDATE inventory SET held = held + $3 WHERE room_type_id = $1 AND night = $2::text::date"
-    _sql(dsn, bump, room_type, night, 1)
+    fetch(dsn, bump, room_type, night, 1)
     try:
         violated = _violated(live.check())
     finally:
-        _sql(dsn, bump, room_type, night, -1)
+        fetch(dsn, bump, room_type, night, -1)
 
     assert [(v["room_type_id"], v["night"]) for v in violated[2]] == [UNTOUCHED]
     assert "holds 1, pending + confirmed bookings 0" in violated[2][0]["detail"]
@@ -184,11 +169,11 @@ def test_a_stay_grown_past_capacity_is_overbooking(live: Live) -> None:
         dsn, table = live.db("booking"), (
             "UPDATE booking_events SET payload = jsonb_set(payload, '{units}', to_jsonb($2::int)) "
             "WHERE aggregate_id = $1 AND type = 'BookingRequested'")
-    _sql(dsn, table, live.full_id, 5)
+    fetch(dsn, table, live.full_id, 5)
     try:
         report = live.check()
     finally:
-        _sql(dsn, table, live.full_id, 3)
+        fetch(dsn, table, live.full_id, 3)
 
     violated = _violated(report)
     assert json.loads(json.dumps(report)) == report
@@ -206,13 +191,13 @@ def test_a_booking_sent_back_to_pending_is_not_terminal(live: Live) -> None:
     dsn = live.db("booking")
     if live.architecture == "monolith":
         # created in the future so the monolith's recovery pass leaves it alone meanwhile
-        before = _sql(dsn, "SELECT created_at FROM bookings WHERE booking_id = $1", booking_id)
-        _sql(dsn, "UPDATE bookings SET status = 'pending', created_at = now() + interval '1 day' "
+        before = fetch(dsn, "SELECT created_at FROM bookings WHERE booking_id = $1", booking_id)
+        fetch(dsn, "UPDATE bookings SET status = 'pending', created_at = now() + interval '1 day' "
                   "WHERE booking_id = $1", booking_id)
         restore = ("UPDATE bookings SET status = 'confirmed', created_at = $2 WHERE booking_id = $1",
                    booking_id, before[0]["created_at"])
     else:
-        confirmed = _sql(dsn, "DELETE FROM booking_events WHERE aggregate_id = $1 "
+        confirmed = fetch(dsn, "DELETE FROM booking_events WHERE aggregate_id = $1 "
                               "AND type = 'BookingConfirmed' RETURNING *", booking_id)[0]
         restore = ("INSERT INTO booking_events (aggregate_id, sequence, event_id, type, payload, "
                    "occurred_at) VALUES ($1, $2, $3, $4, $5, $6)", *confirmed.values())
@@ -220,7 +205,7 @@ def test_a_booking_sent_back_to_pending_is_not_terminal(live: Live) -> None:
         quiescence = wait_quiescent(live.state, timeout_s=1.0)
         violated = _violated(live.check())
     finally:
-        _sql(dsn, *restore)
+        fetch(dsn, *restore)
 
     assert not quiescence["quiescent"] and quiescence["in_flight"]["pending_bookings"] == 1
     assert [(v["booking_id"], v["status"]) for v in violated[3]] == [(booking_id, "pending")]
@@ -289,12 +274,12 @@ def test_a_lost_refund_and_a_charge_of_no_booking_break_the_money_invariant(
 def test_a_read_model_that_drifted_from_the_log_is_caught_live_and_by_replay(live: Live) -> None:
     booking_id = live.with_status("confirmed")[0]
     dsn = live.db("query")
-    _sql(dsn, "UPDATE booking_view SET status = 'rejected', reason = 'sold_out' "
+    fetch(dsn, "UPDATE booking_view SET status = 'rejected', reason = 'sold_out' "
               "WHERE booking_id = $1", booking_id)
     try:
         report = live.check(replay=True)
     finally:
-        _sql(dsn, "UPDATE booking_view SET status = 'confirmed', reason = NULL "
+        fetch(dsn, "UPDATE booking_view SET status = 'confirmed', reason = NULL "
                   "WHERE booking_id = $1", booking_id)
 
     violated = _violated(report)

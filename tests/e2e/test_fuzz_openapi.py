@@ -23,7 +23,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode, checks
 
 from harness.deploy.supervisor import Supervisor, free_port
-from tests.deployments import ROOT, RunningUp
+from tests.support.deployments import ROOT, RunningUp
 
 pytestmark = pytest.mark.e2e
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.deployments import ROOT, RunningUp, start_up
+from tests.support.deployments import ROOT, RunningUp, start_up
+from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.e2e
 SMALL = Path(__file__).with_name("small.yaml")
@@ -27,26 +27,20 @@ def microservices(tmp_path: Path) -> Iterator[RunningUp]:
 
 
 def _wait_status(api: httpx.Client, booking_id: str, statuses: set[str]) -> dict:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        response = api.get(f"/bookings/{booking_id}")
-        if response.status_code == 200 and response.json()["status"] in statuses:
-            return response.json()
-        time.sleep(0.05)
-    raise AssertionError(f"booking {booking_id} did not reach {statuses}")
+    response = wait_until(lambda: api.get(f"/bookings/{booking_id}"), 20,
+                          f"booking {booking_id} reaching {statuses}",
+                          done=lambda seen: seen.status_code == 200 and seen.json()["status"] in statuses)
+    return response.json()
 
 
 def _wait_available(api: httpx.Client, expected: int) -> int:
     """Rooms of the cancelled booking come back once inventory has released them."""
-    units = -1
-    for _ in range(200):
-        units = api.get("/availability", params={"hotel_id": "h0002", "check_in": "2027-01-05",
-                                                 "nights": 2}).json()["room_types"][0][
-            "available_units"]
-        if units == expected:
-            break
-        time.sleep(0.05)
-    return units
+    def units() -> int:
+        body = api.get("/availability", params={"hotel_id": "h0002", "check_in": "2027-01-05",
+                                                "nights": 2}).json()
+        return body["room_types"][0]["available_units"]
+
+    return wait_until(units, 10, f"{expected} units available again", done=lambda seen: seen == expected)
 
 
 def _replay(folder: Path) -> subprocess.CompletedProcess[str]:
@@ -72,11 +66,8 @@ def test_replay_rebuilds_the_live_state_from_the_log(microservices: RunningUp) -
 
     # the refund and notification of the cancel may still be on their way: a replay taken
     # mid-flight may differ, a real difference never goes away
-    for _ in range(20):
-        result = _replay(microservices.workdir)
-        if result.returncode == 0:
-            break
-        time.sleep(0.5)
+    result = wait_until(lambda: _replay(microservices.workdir), 60, "a replay equal to the live state", 0.5,
+                        done=lambda done: done.returncode == 0)
 
     assert sorted(outcomes) == ["confirmed"] * 3 + ["rejected"] * 2
     assert available == 1

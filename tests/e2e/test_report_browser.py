@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from harness.report import build
-from tests.browser import PageCheck, chromium, open_page, serve
-from tests.deployments import ROOT
+from tests.support.browser import PageCheck, chromium, open_page, serve
+from tests.support.deployments import ROOT
 
 pytestmark = pytest.mark.e2e
 SAMPLE = ROOT / "results" / "sample"

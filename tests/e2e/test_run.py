@@ -7,13 +7,13 @@ import csv
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.deployments import ROOT, die_with_pytest, stop_alone
+from tests.support.deployments import ROOT, die_with_pytest, stop_alone, while_running
+from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.e2e
 SMALL = Path(__file__).with_name("run_small.yaml")
@@ -127,10 +127,7 @@ def test_ctrl_c_during_a_run_stops_everything_and_marks_the_folder_incomplete(
                                     str(out)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr,
                                    preexec_fn=die_with_pytest)
     generator_log = out / "runs" / "monolith" / "r0" / "s0" / "deployment" / "logs" / "generator.log"
-    deadline = time.monotonic() + 120
-    while not generator_log.exists():
-        assert process.poll() is None and time.monotonic() < deadline, "the load never started"
-        time.sleep(0.1)
+    wait_until(while_running(process, generator_log.exists), 120, "the load started", 0.1)
     code, survivors = stop_alone(process)
 
     assert code == 130

@@ -20,7 +20,7 @@ from harness.deploy.nats import start_embedded as start_nats
 from harness.deploy.nats import stream_names
 from harness.deploy.postgres import start_embedded
 from harness.deploy.supervisor import Supervisor
-from tests.deployments import ROOT, start_up
+from tests.support.deployments import ROOT, start_up
 
 pytestmark = pytest.mark.e2e
 

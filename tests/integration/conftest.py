@@ -3,28 +3,22 @@ started through the harness's supervisor and stopped by it."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import asyncpg
-import httpx
 import pytest
 
 from harness.deploy.nats import NatsServer
 from harness.deploy.nats import start_embedded as start_nats
 from harness.deploy.postgres import PostgresServer, start_embedded
-from harness.deploy.supervisor import ManagedProcess, Supervisor, free_port
-
-ROOT = Path(__file__).resolve().parents[2]
-DATASET = {"hotels": 2, "room_types_per_hotel": 2, "units_per_room_type": 3,
-           "start_date": "2027-01-01", "horizon_days": 30}
+from harness.deploy.supervisor import Supervisor, free_port
+from tests.integration.ms_support import Deployment
+from tests.support.paths import ROOT
+from tests.support.stacks import DATASET, MonolithStack, StartStack, http_ok
 
 
 @pytest.fixture(scope="session")
@@ -38,56 +32,6 @@ def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
     """A fresh JetStream server per test: streams and consumers never leak between tests."""
     with Supervisor(tmp_path / "nats-server") as supervisor:
         yield start_nats(supervisor)
-
-
-def _http_ok(url: str) -> Callable[[], bool]:
-    return lambda: httpx.get(url, timeout=1).status_code == 200
-
-
-@dataclass
-class MonolithStack:
-    """A monolith on its own fresh database, with its own payment provider."""
-
-    supervisor: Supervisor
-    dsn: str
-    provider_url: str
-    port: int
-    workers: int
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start_monolith(self) -> ManagedProcess:
-        return self.supervisor.start(
-            "monolith",
-            [sys.executable, "-m", "apps.monolith", "serve", "--port", str(self.port),
-             "--workers", str(self.workers)],
-            cwd=ROOT, timeout=60,
-            env={"ARCHBENCH_DSN": self.dsn, "ARCHBENCH_PAYMENT_URL": self.provider_url,
-                 "ARCHBENCH_RECOVERY_INTERVAL_S": "0.5"},
-            health=_http_ok(f"{self.url}/health"),
-        )
-
-    def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        async def go() -> list[asyncpg.Record]:
-            conn = await asyncpg.connect(self.dsn)
-            try:
-                return await conn.fetch(sql, *args)
-            finally:
-                await conn.close()
-
-        return asyncio.run(go())
-
-    def ledger(self) -> dict[str, list[dict[str, Any]]]:
-        return httpx.get(f"{self.provider_url}/ledger", timeout=10).json()
-
-    def held(self) -> dict[tuple[str, str], int]:
-        rows = self.fetch("SELECT room_type_id, night::text, held FROM inventory WHERE held <> 0")
-        return {(r["room_type_id"], r["night"]): r["held"] for r in rows}
-
-
-StartStack = Callable[..., MonolithStack]
 
 
 @pytest.fixture
@@ -110,7 +54,7 @@ def monolith_stack(postgres: PostgresServer, tmp_path: Path) -> Iterator[StartSt
             "payment_provider",
             [sys.executable, "-m", "apps.payment_provider", "--port", str(provider_port),
              "--latency", latency, "--ledger", str(supervisor.root / "ledger.jsonl")],
-            cwd=ROOT, health=_http_ok(f"http://127.0.0.1:{provider_port}/health"),
+            cwd=ROOT, health=http_ok(f"http://127.0.0.1:{provider_port}/health"),
         )
         stack = MonolithStack(supervisor, dsn, f"http://127.0.0.1:{provider_port}", free_port(),
                               workers)
@@ -129,10 +73,8 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 def deployment(postgres: PostgresServer, nats_server: NatsServer,
-               tmp_path: Path) -> Iterator[Any]:
+               tmp_path: Path) -> Iterator[Deployment]:
     """Microservices started one by one by the test (tests/integration/ms_support.py)."""
-    from tests.integration.ms_support import Deployment  # it imports this module's constants
-
     deployment = Deployment(postgres, nats_server, tmp_path / "ms")
     try:
         yield deployment

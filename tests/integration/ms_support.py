@@ -3,15 +3,12 @@ needs one) and driving it through JetStream: publish envelopes, read its stream,
 
 from __future__ import annotations
 
-import asyncio
 import json
 import signal
 import subprocess
 import sys
-import time
 import tomllib
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -39,14 +36,11 @@ from apps.microservices.common.envelope import Envelope, envelope_for, stream_na
 from harness.deploy.nats import NatsServer
 from harness.deploy.postgres import PostgresServer
 from harness.deploy.supervisor import ManagedProcess, Supervisor, free_port
-from tests.integration.conftest import DATASET, ROOT
+from tests.support.paths import ROOT
+from tests.support.stacks import DATASET, http_ok
 
 ROOM = "h0001-r1"  # 3 units per night in the integration dataset
 CHECK_IN = date(2027, 1, 10)
-
-
-def _http_ok(url: str) -> Callable[[], bool]:
-    return lambda: httpx.get(url, timeout=1).status_code == 200
 
 
 def manifest(service: str) -> dict[str, Any]:
@@ -96,7 +90,7 @@ class Deployment:
             "payment_provider",
             [sys.executable, "-m", "apps.payment_provider", "--port", str(port),
              "--latency", latency, "--ledger", str(self.root / "ledger.jsonl")],
-            cwd=ROOT, health=_http_ok(f"http://127.0.0.1:{port}/health"),
+            cwd=ROOT, health=http_ok(f"http://127.0.0.1:{port}/health"),
         )
         self.provider_url = f"http://127.0.0.1:{port}"
         return self.provider_url
@@ -132,7 +126,7 @@ class Deployment:
             [sys.executable, "-m", "apps.microservices", service.name, "serve",
              "--port", str(service.port)],
             cwd=ROOT, env=service.env, timeout=60,
-            health=_http_ok(f"http://127.0.0.1:{service.port}/health"),
+            health=http_ok(f"http://127.0.0.1:{service.port}/health"),
         )
 
     def connections_to(self, name: str, port: int) -> int:
@@ -221,14 +215,6 @@ class EventBus:
         if relayed_by is None:
             return True
         return not await relayed_by.fetch("SELECT 1 FROM outbox LIMIT 1")
-
-
-async def wait_until(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout:.0f} s: {what}")
-        await asyncio.sleep(0.05)
 
 
 def new_booking_id() -> str:

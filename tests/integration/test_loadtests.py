@@ -25,6 +25,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from tests.support.polling import wait_until
+
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,10 +100,7 @@ def _serve(slow_availability: bool) -> Iterator[str]:
                                            access_log=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "fake server did not start"
-        time.sleep(0.01)
+    wait_until(lambda: server.started, 10, "the fake server started", 0.01)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -205,9 +204,11 @@ def test_a_terminated_run_still_writes_what_it_measured(fake_url: str, tmp_path:
     process = subprocess.Popen(_command(fake_url, plan, tmp_path), cwd=ROOT, stderr=subprocess.PIPE,
                                text=True)
     try:
-        running_until = time.monotonic() + 3  # past the warm-up, well before the planned end
-        while process.poll() is None and time.monotonic() < running_until:
-            time.sleep(0.05)
+        started = tmp_path / "out" / "started.json"
+        wait_until(lambda: process.poll() is not None or started.exists(), 30, "the load started")
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        # the interrupt under test lands a second past the warm-up, well before the planned end
+        time.sleep(max(0.0, json.loads(started.read_text())["epoch_s"] + plan["warmup_s"] + 1 - time.time()))
         assert process.poll() is None, process.stderr.read() if process.stderr else ""
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 130, process.stderr.read() if process.stderr else ""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import time
 import uuid
 from collections import Counter
 from typing import Any
@@ -13,7 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.conftest import MonolithStack, StartStack
+from tests.support.polling import wait_until, wait_until_async
+from tests.support.stacks import MonolithStack, StartStack
 
 pytestmark = pytest.mark.integration
 
@@ -92,16 +92,8 @@ def test_a_cancellation_releases_the_rooms_and_refunds_once(monolith_stack: Star
     assert ledger["refunds"][0]["authorization_id"] == ledger["authorizations"][0]["authorization_id"]
 
 
-def _wait_until(predicate: Any, deadline_s: float, what: str) -> None:
-    end = time.monotonic() + deadline_s
-    while not predicate():
-        if time.monotonic() > end:
-            raise AssertionError(f"not true within {deadline_s} s: {what}")
-        time.sleep(0.1)
-
-
-def _fire_and_kill(stack: MonolithStack, count: int, kill_after_s: float) -> None:
-    """Send `count` bookings, SIGKILL the monolith while they wait on the provider."""
+def _fire_and_kill(stack: MonolithStack, count: int) -> None:
+    """Send `count` bookings, SIGKILL the monolith once some wait on the provider."""
 
     async def go() -> None:
         async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
@@ -109,7 +101,9 @@ def _fire_and_kill(stack: MonolithStack, count: int, kill_after_s: float) -> Non
             tasks = [asyncio.create_task(client.post("/bookings", json=booking(
                 room_type_id=room, check_in=f"2027-01-{1 + i // 4:02d}", nights=1)))
                 for i, room in enumerate(rooms)]
-            await asyncio.sleep(kill_after_s)
+            await wait_until_async(lambda: asyncio.to_thread(
+                stack.fetch, "SELECT 1 FROM bookings WHERE status = 'pending'"), 10,
+                "bookings waiting on the provider", 0.02)
             stack.supervisor.get("monolith").popen.send_signal(signal.SIGKILL)
             await asyncio.gather(*tasks, return_exceptions=True)
 
@@ -121,14 +115,14 @@ def _fire_and_kill(stack: MonolithStack, count: int, kill_after_s: float) -> Non
 def test_a_monolith_killed_mid_payment_finishes_every_booking_on_restart_charging_once(
         monolith_stack: StartStack) -> None:
     stack = monolith_stack(latency="fixed:0.6", workers=1)
-    _fire_and_kill(stack, count=16, kill_after_s=0.3)
+    _fire_and_kill(stack, count=16)
 
     pending = stack.fetch("SELECT booking_id FROM bookings WHERE status = 'pending'")
     assert pending, "the kill must land while bookings wait on the provider"
 
     stack.start_monolith()
-    _wait_until(lambda: not stack.fetch("SELECT 1 FROM bookings WHERE status = 'pending'"),
-                30, "every pending booking reaches a terminal status")
+    wait_until(lambda: not stack.fetch("SELECT 1 FROM bookings WHERE status = 'pending'"),
+               30, "every pending booking reaches a terminal status", 0.1)
 
     rows = stack.fetch("SELECT booking_id, status, room_type_id, check_in::text, units "
                        "FROM bookings")

@@ -14,8 +14,9 @@ import httpx
 import pytest
 
 from apps.booking.events import InventoryRejected, PaymentAuthorized, PaymentDeclined
-from tests.integration.conftest import ROOT
-from tests.integration.ms_support import CHECK_IN, ROOM, Deployment, EventBus, Service, wait_until
+from tests.integration.ms_support import CHECK_IN, ROOM, Deployment, EventBus, Service
+from tests.support.paths import ROOT
+from tests.support.polling import wait_until_async
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -58,7 +59,7 @@ async def test_a_request_is_recorded_as_a_command_then_as_its_first_event(bookin
                                             "outcome": "accepted",
                                             "booking_id": created["booking_id"]}]
     async with EventBus(booking.env["ARCHBENCH_NATS_URL"]) as bus:
-        await wait_until(lambda: _has(bus, "booking", ["BookingRequested"]), "relayed to the log")
+        await wait_until_async(lambda: _has(bus, "booking", ["BookingRequested"]), 20, "relayed to the log")
 
 
 async def _has(bus: EventBus, producer: str, types: list[str]) -> bool:
@@ -70,10 +71,10 @@ async def test_an_outcome_delivered_twice_advances_the_aggregate_once(booking: S
     async with EventBus(booking.env["ARCHBENCH_NATS_URL"]) as bus:
         envelope = await bus.emit("payment", _authorized(booking_id), booking_id)
         await bus.publish("payment", envelope, msg_id="second-delivery")
-        await wait_until(lambda: _has(bus, "booking", ["BookingRequested", "BookingConfirmed"]),
-                         "one BookingConfirmed")
-        await wait_until(lambda: bus.handled_all("booking", "payment"),
-                         "both deliveries handled")
+        await wait_until_async(lambda: _has(bus, "booking", ["BookingRequested", "BookingConfirmed"]), 20,
+                               "one BookingConfirmed")
+        await wait_until_async(lambda: bus.handled_all("booking", "payment"), 20,
+                               "both deliveries handled")
         assert await bus.types("booking") == ["BookingRequested", "BookingConfirmed"]
     assert await _events_of(booking, booking_id) == [(1, "BookingRequested"),
                                                     (2, "BookingConfirmed")]
@@ -90,8 +91,8 @@ async def test_a_negative_outcome_rejects_with_its_reason(booking: Service, outc
     producer = "payment" if reason == "payment_declined" else "inventory"
     async with EventBus(booking.env["ARCHBENCH_NATS_URL"]) as bus:
         await bus.emit(producer, outcome(booking_id), booking_id)
-        await wait_until(lambda: _has(bus, "booking", ["BookingRequested", "BookingRejected"]),
-                         "BookingRejected")
+        await wait_until_async(lambda: _has(bus, "booking", ["BookingRequested", "BookingRejected"]), 20,
+                               "BookingRejected")
         rejected = (await bus.events("booking"))[-1]
     assert rejected.payload["reason"] == reason
     assert rejected.causation_id is not None
@@ -104,8 +105,8 @@ async def test_concurrent_cancels_append_one_event_and_the_rest_are_refused(
     assert early.status_code == 409 and early.json()["error"]["code"] == "not_cancellable"
     async with EventBus(booking.env["ARCHBENCH_NATS_URL"]) as bus:
         await bus.emit("payment", _authorized(booking_id), booking_id)
-        await wait_until(lambda: _has(bus, "booking", ["BookingRequested", "BookingConfirmed"]),
-                         "confirmed")
+        await wait_until_async(lambda: _has(bus, "booking", ["BookingRequested", "BookingConfirmed"]), 20,
+                               "confirmed")
 
     responses = await asyncio.gather(*(_post(booking, f"/bookings/{booking_id}/cancel")
                                        for _ in range(8)))
@@ -125,7 +126,7 @@ async def test_replaying_the_log_rebuilds_every_aggregate_and_notices_tampering(
     async with EventBus(booking.env["ARCHBENCH_NATS_URL"]) as bus:
         await bus.emit("payment", _authorized(ids[0]), ids[0])
         await bus.emit("payment", PaymentDeclined(booking_id=ids[1], amount_cents=16_000), ids[1])
-        await wait_until(lambda: _count(bus, 5), "five booking events in the log")
+        await wait_until_async(lambda: _count(bus, 5), 20, "five booking events in the log")
 
     clean = _replay(booking)
     await booking.fetch("UPDATE booking_events SET occurred_at = occurred_at + interval '1 second' "

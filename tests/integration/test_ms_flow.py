@@ -19,6 +19,7 @@ from harness.deploy.nats import NatsServer
 from harness.deploy.postgres import PostgresServer
 from harness.deploy.supervisor import free_port
 from tests.integration.ms_support import Deployment, Service
+from tests.support.polling import wait_until_async
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 ORDER = ("inventory", "payment", "notification", "query", "booking")
@@ -58,28 +59,22 @@ async def _book(client: httpx.AsyncClient, i: int) -> str:
 
 async def _terminal(system: Deployment, ids: list[str], timeout: float = 60) -> dict[str, str]:
     async with httpx.AsyncClient(base_url=_url(system, "query"), timeout=10) as client:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            statuses = {}
+        async def statuses() -> dict[str, str | None]:
+            seen = {}
             for booking_id in ids:
                 response = await client.get(f"/bookings/{booking_id}")
-                statuses[booking_id] = response.json()["status"] if response.is_success else None
-            if all(s in TERMINAL for s in statuses.values()):
-                return statuses
-            if asyncio.get_running_loop().time() > deadline:
-                stuck = {b: s for b, s in statuses.items() if s not in TERMINAL}
-                raise AssertionError(f"not terminal within {timeout} s: {stuck}")
-            await asyncio.sleep(0.2)
+                seen[booking_id] = response.json()["status"] if response.is_success else None
+            return seen
+
+        return await wait_until_async(statuses, timeout, "every booking terminal", 0.2,
+                                      done=lambda seen: all(s in TERMINAL for s in seen.values()))
 
 
 async def _authorizations_in_flight(system: Deployment) -> None:
     """The kill must land while the payment service waits on the provider."""
     port = int(system.provider_url.rsplit(":", 1)[1])
-    for _ in range(100):
-        if system.connections_to("payment", port) > 0:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("no authorization was in flight to kill")
+    await wait_until_async(lambda: system.connections_to("payment", port) > 0, 2,
+                           "an authorization in flight to kill", 0.02)
 
 
 def _restart_after_kill(system: Deployment, name: str) -> None:
@@ -117,19 +112,14 @@ async def test_killing_inventory_and_payment_mid_flow_loses_and_duplicates_nothi
         if b.status.value == "confirmed":
             for night in range(b.nights):
                 expected[(b.room_type_id, str(b.check_in.toordinal() + night))] += b.units
-    for _ in range(100):  # releases follow the cancellations asynchronously
-        held = await _held(system.services["inventory"])
-        if held == expected:
-            break
-        await asyncio.sleep(0.1)
-    assert held == expected
+    # releases follow the cancellations asynchronously
+    held = await wait_until_async(lambda: _held(system.services["inventory"]), 10,
+                                  "the cancelled bookings' units released", 0.1, done=expected.__eq__)
     assert all(units <= 3 for units in held.values())
 
-    for _ in range(100):  # refunds follow the cancellations asynchronously
-        ledger = system.ledger()
-        if len(ledger["refunds"]) >= 5:
-            break
-        await asyncio.sleep(0.1)
+    # refunds follow the cancellations asynchronously
+    ledger = await wait_until_async(system.ledger, 10, "five refunds", 0.1,
+                                    done=lambda seen: len(seen["refunds"]) >= 5)
     approved = Counter(a["booking_id"] for a in ledger["authorizations"] if a["status"] == "approved")
     refunds = Counter(r["authorization_id"] for r in ledger["refunds"])
     charged = {b for b, s in write_side.items() if s.status.value in ("confirmed", "cancelled")}
@@ -151,13 +141,13 @@ async def _write_side(service: Service) -> dict[str, Any]:
 
 async def _wait_converged(system: Deployment, write_side: dict[str, Any]) -> None:
     query = system.services["query"]
-    for _ in range(200):
+
+    async def read_side() -> dict[str, tuple[str, Any]]:
         rows = await query.fetch("SELECT booking_id, status, updated_at FROM booking_view")
-        read = {r["booking_id"]: (r["status"], r["updated_at"]) for r in rows}
-        if read == {b: (s.status.value, s.updated_at) for b, s in write_side.items()}:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("the read side did not converge on the write side")
+        return {r["booking_id"]: (r["status"], r["updated_at"]) for r in rows}
+
+    await wait_until_async(read_side, 20, "the read side converged on the write side", 0.1,
+                           done={b: (s.status.value, s.updated_at) for b, s in write_side.items()}.__eq__)
 
 
 async def _held(service: Service) -> Counter[tuple[str, str]]:

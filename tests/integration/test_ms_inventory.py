@@ -21,8 +21,8 @@ from tests.integration.ms_support import (
     new_booking_id,
     rejected,
     requested,
-    wait_until,
 )
+from tests.support.polling import wait_until_async
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -41,7 +41,7 @@ async def held(service: Service) -> dict[str, int]:
 
 
 async def settled(events: EventBus, count: int) -> list[str]:
-    await wait_until(lambda: _has(events, count), f"{count} inventory events")
+    await wait_until_async(lambda: _has(events, count), 20, f"{count} inventory events")
     return await events.types("inventory")
 
 
@@ -104,8 +104,8 @@ async def test_a_request_delivered_twice_holds_once(
         await events.publish("booking", envelope, msg_id="second")
         # The same booking requested again under another event id is decided once too.
         await events.emit("booking", request, request.booking_id)
-        await wait_until(lambda: events.handled_all("inventory", "booking", inventory),
-                         "inventory handled all three deliveries")
+        await wait_until_async(lambda: events.handled_all("inventory", "booking", inventory), 20,
+                               "inventory handled all three deliveries")
         outcomes = await events.types("inventory")
 
     assert outcomes == ["InventoryReserved"]
@@ -123,8 +123,8 @@ async def test_a_declined_payment_releases_the_rooms_once(
         await events.publish("booking", rejection, msg_id="first")
         await events.publish("booking", rejection, msg_id="second")
         await events.emit("booking", cancelled(request.booking_id, units=2), request.booking_id)
-        await wait_until(lambda: events.handled_all("inventory", "booking", inventory),
-                         "inventory handled every delivery")
+        await wait_until_async(lambda: events.handled_all("inventory", "booking", inventory), 20,
+                               "inventory handled every delivery")
         outcomes = await events.types("inventory")
 
     assert outcomes == ["InventoryReserved", "InventoryReleased"]
@@ -164,8 +164,8 @@ async def test_a_sold_out_rejection_releases_nothing(
         await settled(events, 2)
         await events.emit("booking", rejected(refused.booking_id, RejectionReason.SOLD_OUT),
                           refused.booking_id)
-        await wait_until(lambda: events.handled_all("inventory", "booking", inventory),
-                         "inventory handled the sold-out rejection")
+        await wait_until_async(lambda: events.handled_all("inventory", "booking", inventory), 20,
+                               "inventory handled the sold-out rejection")
         outcomes = await events.types("inventory")
 
     assert outcomes == ["InventoryReserved", "InventoryRejected"]

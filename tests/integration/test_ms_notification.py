@@ -17,8 +17,8 @@ from tests.integration.ms_support import (
     manifest,
     new_booking_id,
     rejected,
-    wait_until,
 )
+from tests.support.polling import wait_until_async
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -46,8 +46,8 @@ async def test_every_outcome_is_notified_once_however_often_it_is_delivered(
             await events.publish("booking", envelope, msg_id=f"{envelope.event_id}-1")
             await events.publish("booking", envelope, msg_id=f"{envelope.event_id}-2")
             await events.emit("booking", outcome, booking_id)  # the same outcome, a new event id
-        await wait_until(lambda: events.handled_all("notification", "booking", notification),
-                         "notification handled every delivery")
+        await wait_until_async(lambda: events.handled_all("notification", "booking", notification), 20,
+                               "notification handled every delivery")
         sent = await events.events("notification")
 
     expected = {(kept, "BookingConfirmed"), (declined, "BookingRejected"),
@@ -70,7 +70,7 @@ async def test_a_notification_names_the_event_that_caused_it(
         async def sent_one() -> bool:
             return len(await events.events("notification")) == 1
 
-        await wait_until(sent_one, "one notification sent")
+        await wait_until_async(sent_one, 20, "one notification sent")
         [sent] = await events.events("notification")
 
     assert sent.causation_id == cause.event_id

@@ -19,8 +19,8 @@ from tests.integration.ms_support import (
     manifest,
     new_booking_id,
     reserved,
-    wait_until,
 )
+from tests.support.polling import wait_until_async
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -35,7 +35,7 @@ async def payment_events(events: EventBus, count: int) -> list[str]:
     async def enough() -> bool:
         return len(await events.events("payment")) >= count
 
-    await wait_until(enough, f"{count} payment events")
+    await wait_until_async(enough, 20, f"{count} payment events")
     return await events.types("payment")
 
 
@@ -55,8 +55,8 @@ async def test_a_reservation_delivered_twice_charges_once(
         await events.publish("inventory", envelope, msg_id="first")
         await events.publish("inventory", envelope, msg_id="second")
         await events.emit("inventory", reserved(booking_id), booking_id)  # a new event id too
-        await wait_until(lambda: events.handled_all("payment", "inventory", payment),
-                         "payment handled every delivery")
+        await wait_until_async(lambda: events.handled_all("payment", "inventory", payment), 20,
+                               "payment handled every delivery")
         emitted = await events.events("payment")
 
     ledger = deployment.ledger()
@@ -78,8 +78,8 @@ async def test_a_declined_card_emits_payment_declined(
         emitted = await payment_events(events, 1)
         # Nothing was charged, so a cancellation (which cannot follow a decline) refunds nothing.
         await events.emit("booking", cancelled(booking_id), booking_id)
-        await wait_until(lambda: events.handled_all("payment", "booking", payment),
-                         "payment handled the cancellation")
+        await wait_until_async(lambda: events.handled_all("payment", "booking", payment), 20,
+                               "payment handled the cancellation")
 
     assert emitted == ["PaymentDeclined"]
     ledger = deployment.ledger()
@@ -100,8 +100,8 @@ async def test_a_cancellation_delivered_twice_refunds_once(
         await events.publish("booking", cancellation, msg_id="first")
         await events.publish("booking", cancellation, msg_id="second")
         await events.emit("booking", cancelled(booking_id), booking_id)
-        await wait_until(lambda: events.handled_all("payment", "booking", payment),
-                         "payment handled every cancellation")
+        await wait_until_async(lambda: events.handled_all("payment", "booking", payment), 20,
+                               "payment handled every cancellation")
         emitted = await events.events("payment")
 
     ledger = deployment.ledger()
@@ -127,7 +127,7 @@ async def test_a_provider_that_is_down_delays_the_payment_without_losing_it(
         async def tried_twice() -> bool:
             return await events.deliveries("payment", "inventory") >= 2
 
-        await wait_until(tried_twice, "the reservation was redelivered after a failed call")
+        await wait_until_async(tried_twice, 20, "the reservation was redelivered after a failed call")
         assert await events.events("payment") == []
         assert await payment.fetch("SELECT 1 FROM payments") == []
 
@@ -151,13 +151,13 @@ async def test_a_payment_service_killed_mid_authorization_charges_each_booking_o
             return (info is not None and info.ack_floor.stream_seq == 0
                     and deployment.connections_to("payment", provider_port) >= len(booking_ids))
 
-        await wait_until(all_at_the_provider, "every authorization in flight at the provider")
+        await wait_until_async(all_at_the_provider, 20, "every authorization in flight at the provider")
         await asyncio.to_thread(deployment.kill, "payment")
         assert await events.events("payment") == []
         await asyncio.to_thread(deployment.serve, payment)
         # Unacked messages come back once the consumer's ack wait (30 s) has passed.
-        await wait_until(lambda: events.handled_all("payment", "inventory", payment),
-                         "payment handled every redelivery", timeout=60)
+        await wait_until_async(lambda: events.handled_all("payment", "inventory", payment), 60,
+                               "payment handled every redelivery")
         # handled means committed; the relay publishes the emitted events just after
         await payment_events(events, len(booking_ids))
         emitted = await events.events("payment")

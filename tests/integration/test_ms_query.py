@@ -8,13 +8,12 @@ import asyncio
 import json
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import asyncpg
 import httpx
@@ -40,27 +39,15 @@ from apps.microservices.common.envelope import Envelope, envelope_for, subject
 from harness.deploy.nats import NatsServer
 from harness.deploy.postgres import PostgresServer
 from harness.deploy.supervisor import Supervisor, free_port
-from tests.integration.conftest import DATASET, ROOT
+from tests.support.db import fetch
+from tests.support.paths import ROOT
+from tests.support.polling import wait_until
+from tests.support.stacks import DATASET
 
 pytestmark = pytest.mark.integration
 
 ROOM = "h0001-r1"  # 3 units per night, 2 room types per hotel, in the integration dataset
 HOTEL = "h0001"
-T = TypeVar("T")
-
-
-def eventually(probe: Callable[[], T | None], timeout: float = 15.0) -> T:
-    """Poll `probe` until it returns something other than None, or fail at the deadline."""
-    deadline = time.monotonic() + timeout
-    delay = 0.02
-    while True:
-        value = probe()
-        if value is not None:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not seen within {timeout} s")
-        time.sleep(delay)
-        delay = min(delay * 1.5, 0.2)
 
 
 @dataclass
@@ -83,26 +70,16 @@ class QueryStack:
         asyncio.run(go())
 
     def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        async def go() -> list[asyncpg.Record]:
-            conn = await asyncpg.connect(self.dsn)
-            try:
-                return await conn.fetch(sql, *args)
-            finally:
-                await conn.close()
-
-        return asyncio.run(go())
+        return fetch(self.dsn, sql, *args)
 
     def get(self, path: str, **params: Any) -> httpx.Response:
         return httpx.get(f"{self.url}{path}", params=params, timeout=10)
 
     def booking_with(self, booking_id: str, status: str) -> dict[str, Any]:
-        def probe() -> dict[str, Any] | None:
-            response = self.get(f"/bookings/{booking_id}")
-            if response.status_code == 200 and response.json()["status"] == status:
-                return response.json()
-            return None
-
-        return eventually(probe)
+        response = wait_until(lambda: self.get(f"/bookings/{booking_id}"), 15,
+                              f"booking {booking_id} {status}",
+                              done=lambda r: r.status_code == 200 and r.json()["status"] == status)
+        return response.json()
 
     def available(self, room_type_id: str, check_in: str, nights: int) -> int:
         body = self.get("/availability", hotel_id=room_type_id.split("-")[0], check_in=check_in,
@@ -231,11 +208,11 @@ def test_a_customers_bookings_are_listed_newest_first(query: QueryStack) -> None
                                for i, b in reversed(list(enumerate(ids)))))
     query.publish("booking", wrap(requested(new_id("b"), new_id("other")), "x"))
 
-    def listed() -> list[str] | None:
-        found = query.get(f"/customers/{customer}/bookings").json()["bookings"]
-        return [b["booking_id"] for b in found] if len(found) == 3 else None
+    def listed() -> list[str]:
+        return [b["booking_id"] for b in query.get(f"/customers/{customer}/bookings").json()["bookings"]]
 
-    assert eventually(listed) == list(reversed(ids))
+    assert wait_until(listed, 15, "the customer's three bookings listed",
+                      done=lambda found: len(found) == 3) == list(reversed(ids))
     assert query.get(f"/customers/{new_id('nobody')}/bookings").json() == {"bookings": []}
 
 
@@ -245,7 +222,7 @@ def test_availability_drops_after_a_reservation_and_returns_after_a_release(
     assert query.available(ROOM, "2027-01-10", 2) == 3
 
     query.publish("inventory", wrap(reserved(booking_id, units=2), booking_id))
-    eventually(lambda: True if query.available(ROOM, "2027-01-10", 2) == 1 else None)
+    wait_until(lambda: query.available(ROOM, "2027-01-10", 2), 15, "one unit left", done=(1).__eq__)
     # Only the nights of the stay are held: the night after is untouched.
     assert query.available(ROOM, "2027-01-12", 1) == 3
     assert query.available(ROOM, "2027-01-09", 2) == 1
@@ -256,7 +233,8 @@ def test_availability_drops_after_a_reservation_and_returns_after_a_release(
     assert other["total_cents"] == other["nightly_rate_cents"] * 2
 
     query.publish("inventory", wrap(released(booking_id, units=2), booking_id))
-    eventually(lambda: True if query.available(ROOM, "2027-01-10", 2) == 3 else None)
+    wait_until(lambda: query.available(ROOM, "2027-01-10", 2), 15, "all three units back",
+               done=(3).__eq__)
 
 
 def test_a_duplicate_delivery_changes_nothing(query: QueryStack) -> None:
@@ -268,7 +246,8 @@ def test_a_duplicate_delivery_changes_nothing(query: QueryStack) -> None:
     query.publish("inventory", wrap(reserved(marker, check_in="2027-01-20", nights=1), marker))
 
     # The stream is applied in order, so once the marker is visible both copies were handled.
-    eventually(lambda: True if query.available(ROOM, "2027-01-20", 1) == 2 else None)
+    wait_until(lambda: query.available(ROOM, "2027-01-20", 1), 15, "the marker's unit held",
+               done=(2).__eq__)
     assert query.available(ROOM, "2027-01-10", 2) == 2
     lag = query.fetch("SELECT count(*) AS n FROM read_lag WHERE event_id = $1", duplicate.event_id)
     assert lag[0]["n"] == 1
@@ -334,8 +313,8 @@ def test_replay_rebuilds_the_same_read_models_and_catches_a_tampered_row(
                   wrap(NotificationSent(rejected, customer, "BookingRejected"), rejected))
 
     # Quiescence: every published event (the duplicate once) has been applied.
-    eventually(lambda: True if query.fetch("SELECT count(*) AS n FROM read_lag")[0]["n"] == 11
-               else None)
+    wait_until(lambda: query.fetch("SELECT count(*) AS n FROM read_lag")[0]["n"], 15,
+               "every published event applied", done=(11).__eq__)
     assert [tuple(r) for r in query.fetch(
         "SELECT booking_id, authorization_id, status FROM payment_view ORDER BY status")] == [
         (confirmed, "auth-7", "authorized"), (rejected, None, "declined")]

@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.polling import wait_until
+
 pytestmark = pytest.mark.integration
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -47,17 +49,15 @@ def _free_port() -> int:
 
 
 def _wait_healthy(provider: Provider) -> None:
-    deadline = time.monotonic() + STARTUP_DEADLINE_S
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         if provider.process.poll() is not None:
             pytest.fail(f"provider exited early:\n{provider.log.read_text()}")
-        try:
-            if httpx.get(provider.base_url + "/health", timeout=0.5).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    pytest.fail(f"provider not healthy within {STARTUP_DEADLINE_S}s:\n{provider.log.read_text()}")
+        return httpx.get(provider.base_url + "/health", timeout=0.5).status_code == 200
+
+    try:
+        wait_until(healthy, STARTUP_DEADLINE_S, "the provider healthy", ignoring=(httpx.TransportError,))
+    except AssertionError as error:
+        pytest.fail(f"{error}\n{provider.log.read_text()}")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

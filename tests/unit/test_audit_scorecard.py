@@ -1,18 +1,13 @@
-"""The scorecard: how one metric and one claim are judged, the claims file's errors, and the
-scorecard regenerated from a run folder by the CLI."""
+"""The scorecard: how one metric and one claim are judged and the claims file's errors (the CLI that
+regenerates it from a run folder runs in tests/integration/test_audit_scorecard.py)."""
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from harness.audit.collect import run_audit
 from harness.audit.scorecard import (
     Claim,
     Metric,
@@ -22,8 +17,6 @@ from harness.audit.scorecard import (
     load_claims,
 )
 from harness.config.errors import HarnessError
-from harness.config.scenario import load_scenario
-from tests.deployments import ROOT
 
 LOWER = "monolith < microservices"
 
@@ -91,40 +84,6 @@ def test_a_bad_claims_file_names_the_key(tmp_path: Path, edit: dict, message: st
     path.write_text(yaml.safe_dump(edit))
     with pytest.raises(HarnessError, match=message.replace(".", r"\.")):
         load_claims(path)
-
-
-def test_the_scorecard_is_regenerated_from_a_run_folder(tmp_path: Path) -> None:
-    run = tmp_path / "run"
-    shutil.copytree(ROOT / "results" / "sample", run)
-    shutil.rmtree(run / "audit", ignore_errors=True)
-    for name in ("scorecard.json", "scorecard.csv"):
-        (run / name).unlink(missing_ok=True)
-    run_audit(run / "audit", load_scenario(None), live=False)
-    claims = tmp_path / "mine.yaml"
-    claims.write_text(yaml.safe_dump({"claims": [
-        {"claim": "Fewer processes", "side": "monolith", "kind": "pro",
-         "metrics": ["processes"], "holds_if": LOWER},
-        {"claim": "More shared tables", "side": "microservices", "kind": "con",
-         "metrics": ["shared_tables"], "holds_if": "monolith < microservices"},
-    ]}))
-    done = subprocess.run([sys.executable, "-m", "harness", "scorecard", str(run),
-                           "--claims", str(claims)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    card = json.loads((run / "scorecard.json").read_text())
-    verdicts = {c["claim"]: c["verdict"] for c in card["claims"]}
-    # the sample's deployments: the monolith runs fewer processes; its contexts share tables
-    assert verdicts == {"Fewer processes": "supported", "More shared tables": "refuted"}
-    assert (run / "scorecard.csv").read_text().count("\n") == 3
-    html = (run / "report.html").read_text()
-    assert "Scorecard" in html and "More shared tables" in html and "Coupling" in html
-
-
-def test_a_folder_with_nothing_to_judge_is_a_clear_error(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "harness", "scorecard", str(tmp_path)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 1
-    assert "nothing to judge" in done.stderr and not list(tmp_path.iterdir())
 
 
 def test_a_failed_step_after_the_runs_is_recorded_and_an_interrupt_goes_on(tmp_path: Path) -> None:

@@ -169,26 +169,3 @@ def test_a_stateless_service_that_owns_a_table_fails(tmp_path: Path) -> None:
         ())), arch.contexts)
     check = _check(_audit(stateless, graph, tmp_path), "beta", "stateful or stateless as declared")
     assert check["passed"] is False and check["evidence"] == "declared stateless; owns 1 table"
-
-
-def test_archbench_audit_without_deploying_writes_json_markdown_and_pictures(tmp_path: Path) -> None:
-    import json
-    import subprocess
-    import sys
-
-    from tests.deployments import ROOT
-
-    out = tmp_path / "audit"
-    done = subprocess.run([sys.executable, "-m", "harness", "audit", "--no-live", "--out", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
-    again = subprocess.run([sys.executable, "-m", "harness", "audit", "--no-live", "--out", str(out)],
-                           cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
-
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == str(out / "audit.json")
-    audit = json.loads((out / "audit.json").read_text())
-    assert set(audit["architectures"]) == {"monolith", "microservices"} and not audit["live"]
-    assert "## Coupling" in (out / "audit.md").read_text()
-    assert [p.name for p in out.glob("*.png")] == ["dependencies.png"]
-    assert again.returncode == 1 and "already exists" in again.stderr
-    assert len(again.stderr.strip().splitlines()) == 1

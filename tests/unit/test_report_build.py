@@ -13,7 +13,7 @@ from harness.report import build
 from harness.results.rundir import load_run_folder
 from harness.results.spread import DASH
 from harness.results.summary import compute_tables, histogram_mean
-from tests.report_fixtures import OPERATIONS, SyntheticRun, build_run_folder
+from tests.support.report_fixtures import OPERATIONS, SyntheticRun, build_run_folder
 
 ARCHITECTURES = ("monolith", "microservices")
 

@@ -9,7 +9,7 @@ import pytest
 from harness.config.errors import HarnessError
 from harness.report import build, compare
 from harness.results.spread import DASH, TIMES
-from tests.report_fixtures import BASE_P50_MS, build_run_folder
+from tests.support.report_fixtures import BASE_P50_MS, build_run_folder
 
 
 def slower_book_e2e_in_microservices(architecture: str, repeat: int, step: int, operation: str) -> float:

@@ -1,35 +1,13 @@
-"""notebooks/01-latency.ipynb runs end to end against a run folder, and only reads it."""
+"""notebooks/01-latency.ipynb is stored without outputs (it runs in a Jupyter kernel in
+tests/integration/test_report_notebook.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from tests.support.notebooks import stored_without_outputs
+from tests.support.paths import NOTEBOOKS
 
-import pytest
-
-from harness.report import build
-from tests.notebooks import run_reading, stored_without_outputs
-from tests.report_fixtures import build_run_folder
-
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "01-latency.ipynb"
-
-
-def test_the_latency_notebook_runs_against_a_run_folder_and_only_reads_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    synthetic = build_run_folder(tmp_path / "run", rates=(50.0, 100.0), repeats=2)
-    build(synthetic.root)
-    monkeypatch.setenv("ARCHBENCH_RUN_DIR", str(synthetic.root))
-    ran = run_reading(NOTEBOOK, synthetic.root)
-    assert "warm-up of 10.0 s discarded" in ran.text
-    assert "56 rows: 2 repeat(s), 2 step(s)" in ran.text
-    assert ran.images == 4  # percentile bars and latency over time, for each of the two steps
+NOTEBOOK = NOTEBOOKS / "01-latency.ipynb"
 
 
 def test_the_notebook_is_stored_without_outputs() -> None:
     assert stored_without_outputs(NOTEBOOK)
-
-
-def test_the_latency_notebook_runs_against_the_committed_sample_run() -> None:
-    sample = NOTEBOOK.parents[1] / "results" / "sample"
-    # the notebook's default RUN_DIR is the sample; no environment override here
-    assert run_reading(NOTEBOOK, sample).images == 2

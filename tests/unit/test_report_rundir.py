@@ -12,7 +12,7 @@ import pytest
 from harness.config.errors import HarnessError
 from harness.report import build
 from harness.results.rundir import load_run_folder
-from tests.report_fixtures import OPERATIONS, build_run_folder
+from tests.support.report_fixtures import OPERATIONS, build_run_folder
 
 
 def test_an_incomplete_run_builds_with_a_notice_naming_the_missing_runs(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.report import build
-from tests.report_fixtures import BASE_P50_MS, build_run_folder
+from tests.support.report_fixtures import BASE_P50_MS, build_run_folder
 
 RATES = (50.0, 100.0, 200.0)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from harness.report import build
 from harness.results.spread import DASH, TIMES, Estimate, ratio_cell, relative
-from tests.report_fixtures import build_run_folder
+from tests.support.report_fixtures import build_run_folder
 
 
 def _sentence(report: str, operation: str) -> str:

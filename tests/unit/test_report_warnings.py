@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from harness.report import build
-from tests.report_fixtures import Tweak, build_run_folder
+from tests.support.report_fixtures import Tweak, build_run_folder
 
 
 def _report(root: Path, **options: Any) -> str:

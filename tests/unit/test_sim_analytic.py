@@ -1,8 +1,8 @@
-"""Queueing formulas against textbook values, and the simulation engine against those formulas: mean
+"""Queueing formulas against textbook values, and the engine's building blocks and determinism: mean
 waiting times of M/M/1 and M/M/c, mean response times of M/M/1-PS and M/M/2-PS (more jobs than cores,
 so the host's sharing and its early-firing timers count) and a closed network's throughput and response
-time inside the 95% confidence interval of ten replications, with intervals narrow enough to fail on a
-wrong engine."""
+time. The engine against these formulas, inside the 95% confidence interval of ten replications run in
+worker processes, is in tests/integration/test_sim_analytic.py."""
 
 from __future__ import annotations
 
@@ -17,14 +17,10 @@ from sim.analytic import erlang_b, erlang_c, mm1_wait, mmc_wait, mva
 from sim.engine import Host, Proc
 from sim.engine_validation import (
     CASES,
-    ClosedCase,
-    OpenCase,
     SharedCase,
     closed_network_cycle,
     mmc_waiting_time,
     ps_response_time,
-    run_case,
-    run_replications,
 )
 from sim.stats import estimate, t_quantile_975
 
@@ -214,17 +210,6 @@ def test_the_same_seed_gives_the_same_run_and_another_seed_another() -> None:
     assert closed_network_cycle((0.2, 0.1), 3, 0.5, 200.0, 10.0, seed=2) != cycle
 
 
-def _short_mm1(seed: int) -> float:
-    return mmc_waiting_time(1, 0.5, 1.0, customers=500, warmup=50, seed=seed)
-
-
-def test_replications_give_the_same_numbers_in_worker_processes() -> None:
-    alone = run_replications(_short_mm1, replications=4, seed=3)
-    assert run_replications(_short_mm1, replications=4, seed=3, workers=2) == alone
-    assert len(set(alone)) == 4
-    assert run_replications(_short_mm1, replications=4, seed=4) != alone
-
-
 # --- the engine against the formulas ----------------------------------------------------------------
 
 
@@ -236,14 +221,3 @@ def test_processor_sharing_is_checked_on_one_and_two_cores_against_the_mm1_and_m
     # M/M/1: 1 / (mu - lambda); M/M/2: 1 / (mu (1 - rho^2)), the textbook closed form of Wq + 1/mu
     assert shared[1].analytic()["mean_response_s"] == pytest.approx(1 / 0.3)
     assert shared[2].analytic()["mean_response_s"] == pytest.approx(1 / (1 - 0.7**2))
-
-
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_the_engine_lands_inside_the_95_percent_interval_of_ten_replications(
-    case: OpenCase | SharedCase | ClosedCase,
-) -> None:
-    for row in run_case(case, replications=10, workers=2):
-        metric = f"{row['case']} {row['metric']}"
-        # an interval wider than 10% of the value would let a visibly wrong engine pass
-        assert row["ci_half_width"] < 0.1 * row["analytic"], f"{metric}: interval too wide, {row}"
-        assert row["inside_ci"], f"{metric}: analytic value outside the 95% interval, {row}"

@@ -1,57 +1,29 @@
-"""The SimPy models of both architectures: reproducible for a seed, calibrated back to the demands
-they ran on, answering every operation of the mix, consistent with the services' manifests, obeying
+"""The SimPy models of both architectures: reproducible for a seed, fitting a residual to measured
+percentiles (the calibration round trip, in worker processes, is in tests/integration/test_sim_model.py),
+answering every operation of the mix, consistent with the services' manifests, obeying
 Little's law in a closed loop, and responding to cores and network latency in the right direction."""
 
 from __future__ import annotations
 
 import math
 import tomllib
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from harness.config.scenario import Scenario, load_scenario
 from sim import calibrate, model, params
-from sim.model import CONSUMERS, EMITS, SERVICES, Outcome, settings_for, simulate
-from sim.params import COMPONENTS, OPERATIONS, ArchParams, Calibration, Component
+from sim.model import CONSUMERS, EMITS, SERVICES, Outcome
+from sim.params import OPERATIONS
 from sim.study import levels
+from tests.support.paths import BASELINE, ROOT
+from tests.support.sim_model import ARCHITECTURES, run
 
-ROOT = Path(__file__).resolve().parents[2]
-BASELINE = ROOT / "scenarios" / "baseline.yaml"
 MANIFESTS = ROOT / "apps" / "microservices"
-ARCHITECTURES = ("monolith", "microservices")
-
-# Demands (ms per visit) chosen distinct per component, and background CPU (cores) for a few: the
-# behaviour tests run on these rather than on the shipped calibration, whose numbers will change.
-DEMAND_MS = {"generator": 0.21, "caddy": 0.16, "monolith": 0.35, "postgres": 0.045,
-             "payment_provider": 0.27, "booking": 0.12, "inventory": 0.09, "payment": 0.11,
-             "notification": 0.07, "query": 0.13, "nats": 0.03}
-BACKGROUND = {"postgres": 0.02, "nats": 0.01, "caddy": 0.005, "monolith": 0.01, "query": 0.003}
-
-
-def calibration(scale: dict[str, float] | None = None) -> Calibration:
-    """The test calibration, each demand multiplied by `scale[component]` (default 1)."""
-    scale = scale or {}
-    return Calibration(
-        hop_s=50e-6, broker_persist_s=200e-6, db_commit_s=300e-6,
-        architectures={arch: ArchParams({name: Component(DEMAND_MS[name] / 1e3 * scale.get(name, 1.0),
-                                                         BACKGROUND.get(name, 0.0))
-                                         for name in names})
-                       for arch, names in COMPONENTS.items()},
-    )
-
-
-KNOWN = calibration()
 
 
 def baseline(*overrides: str) -> Scenario:
     return load_scenario(BASELINE, ["sim.duration_s=5", "sim.warmup_s=1", *overrides])
-
-
-def run(scenario: Scenario, architecture: str, level: float, seed: int = 1,
-        cal: Calibration = KNOWN) -> Outcome:
-    return simulate(settings_for(scenario, cal, architecture, level, seed))
 
 
 def p50_ms(outcome: Outcome, operation: str) -> float:
@@ -82,33 +54,7 @@ def test_a_seed_reproduces_a_simulation_exactly_and_another_seed_differs(archite
                    for operation, values in first.latencies.items())
 
 
-# --- calibration round trip --------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("architecture", ARCHITECTURES)
-def test_calibrating_from_simulated_measurements_recovers_the_demands_within_5_percent(
-        architecture: str) -> None:
-    scenario = load_scenario(BASELINE, ["sim.duration_s=40", "sim.warmup_s=2"])
-    background = {name: c.background_cores for name, c in KNOWN.arch(architecture).components.items()}
-    steps = []
-    visits: dict[str, int] = {}
-    for i, rate in enumerate((100, 150, 200)):
-        outcome = run(scenario, architecture, rate, seed=1 + i)
-        for name, n in outcome.visits.items():
-            visits[name] = visits.get(name, 0) + n
-        steps.append(calibrate.step_from_outcome(outcome, background, step=i))
-    assert all(step.keeps_up for step in steps)
-    assert min(visits.values()) >= 2_000, visits
-    # the starting point is wrong by a factor of two, up for half the components and down for the rest
-    wrong = calibration({name: 2.0 if i % 2 else 0.5 for i, name in enumerate(COMPONENTS[architecture])})
-
-    recovered = calibrate.calibrate(steps, scenario, wrong).arch(architecture).components
-
-    errors = {name: recovered[name].demand_s / c.demand_s - 1
-              for name, c in KNOWN.arch(architecture).components.items()}
-    assert all(abs(e) <= 0.05 for e in errors.values()), {n: f"{e:+.1%}" for n, e in errors.items()}
-    for name, cores in background.items():
-        assert recovered[name].background_cores == pytest.approx(cores, abs=1e-9), name
+# --- residuals ---------------------------------------------------------------------------------
 
 
 def test_a_fitted_residual_added_to_the_model_reproduces_the_measured_p50_and_p99() -> None:

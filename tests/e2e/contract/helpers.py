@@ -17,6 +17,8 @@ from uuid import uuid4
 
 import httpx
 
+from tests.support.polling import wait_until
+
 T = TypeVar("T")
 
 # The seeded dataset: bookable nights are HORIZON_START .. HORIZON_START + HORIZON_NIGHTS - 1,
@@ -66,23 +68,6 @@ class Deployment(Protocol):
 
 
 # ---------------------------------------------------------------- waiting
-
-
-def wait_until(
-    probe: Callable[[], T],
-    done: Callable[[T], bool],
-    what: str,
-    timeout: float = WAIT_SECONDS,
-) -> T:
-    """Call `probe` every POLL_SECONDS until `done(value)` holds; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if done(value):
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"waited {timeout:.0f} s for {what}; last seen: {value!r}")
-        time.sleep(POLL_SECONDS)
 
 
 def assert_stays(probe: Callable[[], T], expected: T, what: str) -> None:
@@ -296,7 +281,8 @@ def wait_for_available_units(
     def probe() -> int:
         return available_units(api, slot, first, nights)
 
-    wait_until(probe, lambda units: units == expected, f"{expected} available units in {slot}")
+    wait_until(probe, WAIT_SECONDS, f"{expected} available units in {slot}", POLL_SECONDS,
+               done=lambda units: units == expected)
     assert_stays(probe, expected, f"available units in {slot}")
 
 
@@ -331,8 +317,10 @@ def wait_for_booking(
 
     booking = wait_until(
         probe,
-        lambda b: b is not None and b["status"] in statuses,
+        WAIT_SECONDS,
         f"booking {booking_id} to become {'/'.join(sorted(statuses))}",
+        POLL_SECONDS,
+        done=lambda b: b is not None and b["status"] in statuses,
     )
     assert booking is not None
     return booking
@@ -416,11 +404,13 @@ def wait_for_customer_bookings(
     """The customer's list shows these bookings, all terminal (the read side may lag)."""
     return wait_until(
         lambda: customer_bookings(api, customer_id),
-        lambda bookings: (
+        WAIT_SECONDS,
+        f"customer {customer_id} to list {sorted(expected_ids)}",
+        POLL_SECONDS,
+        done=lambda bookings: (
             set(booking_ids(bookings)) >= expected_ids
             and all(b["status"] in TERMINAL for b in bookings)
         ),
-        f"customer {customer_id} to list {sorted(expected_ids)}",
     )
 
 

@@ -6,10 +6,14 @@ from uuid import uuid4
 import httpx
 import pytest
 
+from tests.support.polling import wait_until
+
 from .helpers import (
     HORIZON_START,
+    POLL_SECONDS,
     UNTOUCHED_CHECK_IN,
     UNTOUCHED_NIGHTS,
+    WAIT_SECONDS,
     Slot,
     assert_error,
     assert_stays,
@@ -20,7 +24,6 @@ from .helpers import (
     list_hotels,
     new_customer_id,
     take_slot,
-    wait_until,
 )
 
 pytestmark = pytest.mark.e2e
@@ -111,12 +114,14 @@ def test_a_confirmed_booking_takes_its_units_only_from_stays_that_overlap_it_unt
         stay: free - units if _stays_touching_nights_1_and_2(*stay) else free
         for stay, free in before.items()
     }
-    wait_until(lambda: _availability_of_stays(api, slot), held.__eq__, f"{units} units held")
+    wait_until(lambda: _availability_of_stays(api, slot), WAIT_SECONDS, f"{units} units held",
+               POLL_SECONDS, done=held.__eq__)
     assert_stays(lambda: _availability_of_stays(api, slot), held, "availability while held")
 
     cancel_and_wait(api, booking["booking_id"])
 
-    wait_until(lambda: _availability_of_stays(api, slot), before.__eq__, "units given back")
+    wait_until(lambda: _availability_of_stays(api, slot), WAIT_SECONDS, "units given back",
+               POLL_SECONDS, done=before.__eq__)
     assert_stays(lambda: _availability_of_stays(api, slot), before, "availability after cancel")
 
 

@@ -12,7 +12,7 @@ import sys
 import httpx
 import pytest
 
-from tests.deployments import ROOT, RunningUp, die_with_pytest
+from tests.support.deployments import ROOT, RunningUp, die_with_pytest
 
 from .helpers import DECLINED_CARD, book_and_wait, cancel_and_wait, new_customer_id, take_slot
 

@@ -9,18 +9,22 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from harness.config.scenario import Fault
 from harness.deploy.deployment import Deployment
 from harness.deploy.supervisor import ManagedProcess, Supervisor
 from harness.load.faults import FAULTS_FILE, Injector
-from tests.unit.test_supervisor_faults import TREE, _children, _eventually
+from tests.support.polling import wait_until
+from tests.support.process_trees import TREE, children
+
+pytestmark = pytest.mark.integration
 
 
 def _deployment(tmp_path: Path) -> Deployment:
     supervisor = Supervisor(tmp_path / "dep")
     for name in ("monolith", "postgres"):
-        supervisor.start(name, TREE, health=lambda name=name: bool(_children(supervisor, name)))
+        supervisor.start(name, TREE, health=lambda name=name: bool(children(supervisor, name)))
     return Deployment("monolith", "http://127.0.0.1:1", tmp_path / "dep", supervisor)
 
 
@@ -41,9 +45,9 @@ def test_faults_fire_on_time_and_are_lifted_and_recorded(tmp_path: Path) -> None
                       on_restart=restarted.append) as injector:
             origin = _start_load(tmp_path)
             db = psutil.Process(dep.supervisor.get("postgres").pid)
-            assert _eventually(lambda: db.status() == psutil.STATUS_STOPPED)
-            assert _eventually(lambda: db.status() != psutil.STATUS_STOPPED)
-            assert _eventually(lambda: len(restarted) == 1)
+            wait_until(lambda: db.status() == psutil.STATUS_STOPPED, 5, "postgres paused")
+            wait_until(lambda: db.status() != psutil.STATUS_STOPPED, 5, "postgres resumed")
+            wait_until(lambda: len(restarted) == 1, 5, "the monolith restarted")
         records = json.loads((tmp_path / FAULTS_FILE).read_text())
         kill, pause = records["faults"]
         assert records["origin_epoch"] == origin
@@ -69,8 +73,8 @@ def test_leaving_early_resumes_a_paused_process_and_leaves_a_kill_down(tmp_path:
                       on_restart=lambda proc: None) as injector:
             _start_load(tmp_path)
             db = psutil.Process(dep.supervisor.get("postgres").pid)
-            assert _eventually(lambda: db.status() == psutil.STATUS_STOPPED)
-            assert _eventually(lambda: not dep.supervisor.get("monolith").running())
+            wait_until(lambda: db.status() == psutil.STATUS_STOPPED, 5, "postgres paused")
+            wait_until(lambda: not dep.supervisor.get("monolith").running(), 5, "the monolith killed")
         assert db.status() != psutil.STATUS_STOPPED  # resumed on the way out, at once
         assert injector.killed_for_good() == ["monolith"]  # the runner starts it for the check
         pause = json.loads((tmp_path / FAULTS_FILE).read_text())["faults"][0]
@@ -85,8 +89,8 @@ def test_faults_that_never_see_the_load_start_say_so(tmp_path: Path, monkeypatch
     try:
         with Injector(dep, [(0, Fault(at_s=0, action="restart", target="monolith"))],
                       tmp_path / "started.json", tmp_path, normal_latency="none",
-                      on_restart=lambda proc: None):
-            time.sleep(0.5)
+                      on_restart=lambda proc: None) as injector:
+            wait_until(lambda: injector.records[0]["error"], 5, "the injector giving up on the load's start")
         fault = json.loads((tmp_path / FAULTS_FILE).read_text())["faults"][0]
         assert fault["started_epoch"] is None and "the load never started" in fault["error"]
     finally:

@@ -5,10 +5,8 @@ thread that restarted it."""
 from __future__ import annotations
 
 import re
-import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -16,36 +14,15 @@ import pytest
 
 from harness.config.errors import HarnessError
 from harness.deploy.supervisor import Supervisor, frozen
+from tests.support.polling import wait_until
+from tests.support.process_trees import CARELESS_TREE, TREE, children
 
-_PARENT = ("import signal, subprocess, sys, time\n"
-           "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
-           "{on_term}"
-           "print('ready', flush=True)\n"
-           "time.sleep(600)\n")
-# a parent that starts a child and stops it when asked to stop: a tree like uvicorn's or postgres'
-TREE = [sys.executable, "-c", _PARENT.format(
-    on_term="signal.signal(signal.SIGTERM, lambda *_: (child.kill(), child.wait(), sys.exit(0)))\n")]
-# a parent that dies on SIGTERM and leaves its child running
-CARELESS_TREE = [sys.executable, "-c", _PARENT.format(on_term="")]
+pytestmark = pytest.mark.integration
 
 
 def _tree(supervisor: Supervisor, name: str = "app", argv: list[str] = TREE) -> list[psutil.Process]:
-    proc = supervisor.start(name, argv, health=lambda: bool(_children(supervisor, name)))
-    return [psutil.Process(proc.pid), *_children(supervisor, name)]
-
-
-def _children(supervisor: Supervisor, name: str) -> list[psutil.Process]:
-    return psutil.Process(supervisor.get(name).pid).children(recursive=True)
-
-
-def _eventually(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    """Signals are delivered asynchronously: a process's state follows a moment later."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
+    proc = supervisor.start(name, argv, health=lambda: bool(children(supervisor, name)))
+    return [psutil.Process(proc.pid), *children(supervisor, name)]
 
 
 def _gone(procs: list[psutil.Process]) -> bool:
@@ -68,9 +45,11 @@ def test_frozen_stops_every_process_of_the_tree_and_resumes_them_even_on_error(
         tree = _tree(supervisor)
         with pytest.raises(RuntimeError), frozen(supervisor.get("app")) as paused:
             assert {p.pid for p in paused} == {p.pid for p in tree}
-            assert _eventually(lambda: all(p.status() == psutil.STATUS_STOPPED for p in tree))
+            wait_until(lambda: all(p.status() == psutil.STATUS_STOPPED for p in tree), 5,
+                       "every process of the tree stopped")
             raise RuntimeError("whatever fails while frozen")
-        assert _eventually(lambda: all(p.status() != psutil.STATUS_STOPPED for p in tree))
+        wait_until(lambda: all(p.status() != psutil.STATUS_STOPPED for p in tree), 5,
+                   "every process of the tree resumed")
 
 
 def test_restart_from_a_short_lived_thread_outlives_the_thread(tmp_path: Path) -> None:
@@ -87,13 +66,13 @@ def test_restart_from_a_short_lived_thread_outlives_the_thread(tmp_path: Path) -
         time.sleep(0.5)  # long enough for a parent-death signal to have been delivered
         proc = supervisor.get("app")
         assert proc.running() and proc.pid == restarted[0] and proc.restarts == 1
-        assert len(_children(supervisor, "app")) == 1  # started again the same way
+        assert len(children(supervisor, "app")) == 1  # started again the same way
         assert "--- archbench: restarting app ---" in proc.log_path.read_text()
         # nothing blocked in it, though the thread that started it blocks SIGINT and SIGTERM:
         # it hears its stop signal and its parent-death signal
         status = Path(f"/proc/{proc.pid}/status").read_text()
         assert int(re.search(r"^SigBlk:\s*([0-9a-f]+)$", status, re.MULTILINE)[1], 16) == 0
-        pids = [proc.pid, *(c.pid for c in _children(supervisor, "app"))]
+        pids = [proc.pid, *(c.pid for c in children(supervisor, "app"))]
     assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
                    for pid in pids)  # stop_all stopped the restarted tree too
 

@@ -7,13 +7,17 @@ import os
 import signal
 import subprocess
 import sys
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import psutil
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
+from tests.support.polling import wait_until
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -74,17 +78,33 @@ def start_up(architecture: str, workdir: Path, *extra: str, deadline_s: float = 
         )
     assert process.stdout is not None
     os.set_blocking(process.stdout.fileno(), False)
-    end = time.monotonic() + deadline_s
-    buffer = ""
-    while time.monotonic() < end:
-        chunk = process.stdout.readline()
-        buffer += chunk or ""
-        if buffer.endswith("\n"):
-            return RunningUp(architecture, buffer.strip(), process, workdir)
+    printed = ""
+
+    def base_url() -> str | None:
+        nonlocal printed
+        printed += process.stdout.readline() or ""
+        if printed.endswith("\n"):
+            return printed.strip()
         if process.poll() is not None:
             err = (workdir.parent / "up.stderr").read_text()
             raise AssertionError(f"archbench up exited {process.returncode}:\n{err}")
-        time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
-    process.wait(20)
-    raise AssertionError(f"archbench up printed no base URL within {deadline_s} s")
+        return None
+
+    try:
+        return RunningUp(architecture, wait_until(base_url, deadline_s, "archbench up printing its base URL"),
+                         process, workdir)
+    except AssertionError:
+        process.send_signal(signal.SIGINT)
+        process.wait(20)
+        raise
+
+
+def while_running(process: subprocess.Popen[str], predicate: Callable[[], T]) -> Callable[[], T]:
+    """`predicate` for `wait_until`, failing at once when `process` has exited: what it waits for will
+    never come."""
+
+    def check() -> T:
+        assert process.poll() is None, f"{process.args!r} exited {process.returncode}"
+        return predicate()
+
+    return check

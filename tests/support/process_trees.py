@@ -1,0 +1,24 @@
+"""Tiny real process trees for the supervisor and the fault injector to kill, pause and restart."""
+
+from __future__ import annotations
+
+import sys
+
+import psutil
+
+from harness.deploy.supervisor import Supervisor
+
+_PARENT = ("import signal, subprocess, sys, time\n"
+           "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+           "{on_term}"
+           "print('ready', flush=True)\n"
+           "time.sleep(600)\n")
+# a parent that starts a child and stops it when asked to stop: a tree like uvicorn's or postgres'
+TREE = [sys.executable, "-c", _PARENT.format(
+    on_term="signal.signal(signal.SIGTERM, lambda *_: (child.kill(), child.wait(), sys.exit(0)))\n")]
+# a parent that dies on SIGTERM and leaves its child running
+CARELESS_TREE = [sys.executable, "-c", _PARENT.format(on_term="")]
+
+
+def children(supervisor: Supervisor, name: str) -> list[psutil.Process]:
+    return psutil.Process(supervisor.get(name).pid).children(recursive=True)
