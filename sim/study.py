@@ -14,7 +14,9 @@ from typing import Any
 import pandas as pd
 import pydantic
 
-from harness.config.scenario import Scenario, apply_overrides, describe
+from harness.config.errors import describe
+from harness.config.loading import apply_overrides
+from harness.config.scenario import Scenario
 from sim.errors import SimError
 from sim.model import Outcome, settings_for, simulate
 from sim.parallel import parallel_map

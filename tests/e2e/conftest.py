@@ -1,16 +1,21 @@
-"""The e2e fixtures: one deployment per architecture for the whole session, through its gateway."""
+"""The e2e fixtures: one deployment per registered architecture for the whole session, through
+its gateway; the registry includes the extra one of architectures.toml (monolith-solo)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from harness.config.architectures import ENV_VAR, registry
 from tests.deployments import RunningUp, start_up
 
-ARCHITECTURES = ["monolith", "microservices"]
+# set before collection, so the parameters below and every `archbench` the tests start see it
+os.environ[ENV_VAR] = str(Path(__file__).with_name("architectures.toml"))
+ARCHITECTURES = list(registry())
 SMALL = Path(__file__).with_name("small.yaml")
 
 pytestmark = pytest.mark.e2e

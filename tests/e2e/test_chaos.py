@@ -19,7 +19,7 @@ import psutil
 import pytest
 import yaml
 
-from harness.config.scenario import load_scenario
+from harness.config.loading import load_scenario
 from tests.deployments import ROOT, die_with_pytest, stop_alone
 
 pytestmark = pytest.mark.e2e
