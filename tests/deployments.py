@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -22,6 +22,7 @@ class RunningUp:
     base_url: str
     process: subprocess.Popen[str]
     workdir: Path
+    env: dict[str, str] = field(default_factory=dict)  # what `archbench` was given besides ours
 
     def descendants(self) -> list[psutil.Process]:
         try:
@@ -64,13 +65,15 @@ def die_with_pytest() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
-def start_up(architecture: str, workdir: Path, *extra: str, deadline_s: float = 120.0) -> RunningUp:
-    """Run `archbench up` and wait for the base URL it prints on stdout."""
+def start_up(architecture: str, workdir: Path, *extra: str, deadline_s: float = 120.0,
+             env: dict[str, str] | None = None) -> RunningUp:
+    """Run `archbench up` (with `env` added to ours) and wait for the base URL it prints."""
+    env = env or {}
     argv = [sys.executable, "-m", "harness", "up", architecture, "--workdir", str(workdir), *extra]
     with open(workdir.parent / "up.stderr", "w") as stderr:
         process = subprocess.Popen(
             argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True,
-            env={**os.environ, "COLUMNS": "200"}, preexec_fn=die_with_pytest,
+            env={**os.environ, **env, "COLUMNS": "200"}, preexec_fn=die_with_pytest,
         )
     assert process.stdout is not None
     os.set_blocking(process.stdout.fileno(), False)
@@ -80,7 +83,7 @@ def start_up(architecture: str, workdir: Path, *extra: str, deadline_s: float = 
         chunk = process.stdout.readline()
         buffer += chunk or ""
         if buffer.endswith("\n"):
-            return RunningUp(architecture, buffer.strip(), process, workdir)
+            return RunningUp(architecture, buffer.strip(), process, workdir, env)
         if process.poll() is not None:
             err = (workdir.parent / "up.stderr").read_text()
             raise AssertionError(f"archbench up exited {process.returncode}:\n{err}")

@@ -119,9 +119,10 @@ BUILT_IN: tuple[ArchitectureSpec, ...] = (
 )
 
 
-def registry() -> dict[str, ArchitectureSpec]:
-    """Every architecture by name: the built-in ones, then those of $ARCHBENCH_ARCHITECTURES."""
-    return _registry(os.environ.get(ENV_VAR, ""))
+def registry(extra_file: str | None = None) -> dict[str, ArchitectureSpec]:
+    """Every architecture by name: the built-in ones, then those of `extra_file` (default:
+    $ARCHBENCH_ARCHITECTURES)."""
+    return _registry(os.environ.get(ENV_VAR, "") if extra_file is None else extra_file)
 
 
 @functools.cache

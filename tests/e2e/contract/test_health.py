@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from harness.config.architectures import spec_of
+from harness.config.architectures import ArchitectureSpec
 
 from .helpers import Deployment
 
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_health_is_ok_and_names_the_architecture_behind_the_gateway(
-    api: httpx.Client, deployment: Deployment
+    api: httpx.Client, deployment: Deployment, registered: dict[str, ArchitectureSpec]
 ) -> None:
     response = api.get("/health")
 
@@ -19,4 +19,4 @@ def test_health_is_ok_and_names_the_architecture_behind_the_gateway(
     body = response.json()
     assert body["status"] == "ok"
     # the app's own name: an architecture registered on another's code answers as that app
-    assert body["architecture"] == spec_of(deployment.architecture).app
+    assert body["architecture"] == registered[deployment.architecture].app
