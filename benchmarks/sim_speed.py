@@ -27,7 +27,7 @@ import simpy
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.config.scenario import load_scenario  # noqa: E402
+from harness.config.loading import load_scenario  # noqa: E402
 from sim import params  # noqa: E402
 from sim.engine import scheduled_events  # noqa: E402
 from sim.model import settings_for, simulate  # noqa: E402

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import shutil
 import sys
 import time
@@ -14,8 +13,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from harness.config import architectures
 from harness.config.errors import HarnessError
-from harness.config.scenario import load_scenario
+from harness.config.loading import load_scenario
 from harness.deploy.deployment import deployed, describe, new_deployment_dir
 from harness.deploy.supervisor import stop_signals_interrupt
 from harness.pipeline import run as runner
@@ -30,9 +30,12 @@ app = typer.Typer(
 console = Console(stderr=True)
 
 
-class Arch(enum.StrEnum):
-    monolith = "monolith"
-    microservices = "microservices"
+def _registered(name: str) -> str:
+    """An architecture of the registry (harness.config.architectures), or a usage error."""
+    known = architectures.names()
+    if name not in known:
+        raise typer.BadParameter(f"unknown architecture {name!r}; known: {', '.join(known)}")
+    return name
 
 
 @app.callback()
@@ -42,7 +45,9 @@ def _root() -> None:
 
 @app.command()
 def up(
-    architecture: Annotated[Arch, typer.Argument(help="which architecture to start")],
+    architecture: Annotated[str, typer.Argument(
+        help="which architecture to start: a name of the registry (monolith, microservices, "
+             "or one of $ARCHBENCH_ARCHITECTURES)", callback=_registered)],
     port: Annotated[int | None, typer.Option(min=1, max=65535,
                                              help="gateway port (default: a free one)")] = None,
     scenario: Annotated[Path | None, typer.Option(exists=True, dir_okay=False,
@@ -57,14 +62,14 @@ def up(
 ) -> None:
     """Start ARCHITECTURE with its infrastructure, print the base URL, stop all on Ctrl-C."""
     resolved = load_scenario(scenario)
-    root = workdir or new_deployment_dir(architecture.value)
+    root = workdir or new_deployment_dir(architecture)
     with stop_signals_interrupt():
         try:
             with console.status("deploying") as status, deployed(
-                architecture.value, resolved, root=root, port=port, dsn=dsn, nats_url=nats,
+                architecture, resolved, root=root, port=port, dsn=dsn, nats_url=nats,
                 keep_data=keep_data, step=lambda text: status.update(text),
             ) as deployment:
-                table = Table("process", "pid", "ports", "log", title=f"{architecture.value} up")
+                table = Table("process", "pid", "ports", "log", title=f"{architecture} up")
                 for row in describe(deployment):
                     table.add_row(*(str(v) for v in row.values()))
                 console.print(table)

@@ -43,9 +43,10 @@ import numpy as np
 import simpy
 from simpy.events import Event
 
+from harness.config.architectures import spec_of
 from harness.config.scenario import Scenario
 from sim.engine import Host, Proc, Tokens, scheduled_events
-from sim.params import ARCHITECTURES, COMPONENTS, OPERATIONS, ArchParams, Calibration, Component
+from sim.params import COMPONENTS, OPERATIONS, ArchParams, Calibration, Component
 
 POOL_SIZE = 10  # asyncpg pool_max per app process (apps' default)
 PG_CONNECTIONS = 100
@@ -99,6 +100,7 @@ class Settings:
     architecture: str
     params: ArchParams
     model: str  # open | closed
+    system: str  # the simulation model of the architecture (MODELS), as the registry names it
     arrival: str  # poisson | fixed
     level: float  # requests/s (open) or users (closed)
     think_time_s: tuple[float, float]
@@ -126,8 +128,11 @@ def settings_for(scenario: Scenario, cal: Calibration, architecture: str, level:
     sim = scenario.sim
     hop = cal.hop_s if sim.network_rtt_ms is None else sim.network_rtt_ms / 2e3
     persist = cal.broker_persist_s if sim.broker_latency_ms is None else sim.broker_latency_ms / 1e3
+    spec = spec_of(architecture)
+    # a calibration holds each model's parameters: an architecture runs on its model's
     return Settings(
-        architecture=architecture, params=cal.arch(architecture), model=scenario.load.model,
+        architecture=architecture, params=cal.arch(spec.sim_model), model=scenario.load.model,
+        system=spec.sim_model,
         arrival=scenario.load.arrival, level=level, think_time_s=scenario.load.think_time_s,
         max_concurrency=scenario.load.max_concurrency,
         weights={op: float(w) for op, w in scenario.workload.weights.items() if w > 0},
@@ -135,7 +140,7 @@ def settings_for(scenario: Scenario, cal: Calibration, architecture: str, level:
         payment_latency=sim.payment_latency or scenario.payment_provider.latency,
         decline_rate=scenario.payment_provider.decline_rate,
         lock_keys=scenario.dataset.hotels * scenario.dataset.room_types_per_hotel,
-        workers=scenario.replicas.monolith_workers, replicas=dict(sim.replicas),
+        workers=spec.workers or scenario.replicas.monolith_workers, replicas=dict(sim.replicas),
         hosts=sim.hosts, cores_per_host=sim.cores_per_host,
         generator_on_host=sim.generator_on_host, hop_s=hop, broker_persist_s=persist,
         db_commit_s=cal.db_commit_s, duration_s=sim.duration_s, warmup_s=sim.warmup_s, seed=seed,
@@ -251,7 +256,7 @@ class System:
         self.requests = 0
         self.offered = 0
         params = settings.params.components
-        self.burst = {name: Burst(params[name], self.rng) for name in COMPONENTS[settings.architecture]}
+        self.burst = {name: Burst(params[name], self.rng) for name in COMPONENTS[settings.system]}
         self.hosts, self.procs = self._place(params)
         for procs in self.procs.values():
             for proc in procs:
@@ -281,7 +286,7 @@ class System:
     def _place(self, params: dict[str, Component]) -> tuple[list[Host], dict[str, list[Proc]]]:
         s = self.s
         order: list[str] = []
-        for name in PLACEMENT_ORDER[s.architecture]:
+        for name in PLACEMENT_ORDER[s.system]:
             order += [name] * (s.replicas.get(name, 1) if name in (*SERVICES, "monolith") else 1)
         host_of = [i % s.hosts for i in range(len(order))]
         background = [0.0] * s.hosts
@@ -635,7 +640,8 @@ MODELS: dict[str, type[System]] = {"monolith": Monolith, "microservices": Micros
 
 
 def simulate(settings: Settings) -> Outcome:
-    if settings.architecture not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {settings.architecture!r}")
-    return MODELS[settings.architecture](settings).run()
+    if settings.system not in MODELS:
+        raise ValueError(f"{settings.architecture}: no simulation model {settings.system!r}; "
+                         f"known: {', '.join(MODELS)}")
+    return MODELS[settings.system](settings).run()
 

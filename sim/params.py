@@ -15,9 +15,11 @@ from typing import Any
 
 import yaml
 
-from harness.config.scenario import read_yaml
+from harness.config.loading import read_yaml
 from sim.errors import SimError
 
+# the simulation models this package implements, by name; a calibration holds the parameters of
+# each, and the registry (harness.config.architectures) names the model of every architecture
 ARCHITECTURES = ("monolith", "microservices")
 COMPONENTS = {
     "monolith": ("generator", "caddy", "monolith", "postgres", "payment_provider"),

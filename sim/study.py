@@ -14,7 +14,9 @@ from typing import Any
 import pandas as pd
 import pydantic
 
-from harness.config.scenario import Scenario, apply_overrides, describe
+from harness.config.errors import describe
+from harness.config.loading import apply_overrides
+from harness.config.scenario import Scenario
 from sim.errors import SimError
 from sim.model import Outcome, settings_for, simulate
 from sim.parallel import parallel_map
@@ -173,17 +175,20 @@ def saturation(scenario: Scenario, calibration: Calibration, architecture: str,
 
 
 def crossovers(table: pd.DataFrame, parameter: str, metric: str,
-               labels: dict[float, str] | None = None) -> list[str]:
-    """Where the architectures trade places on `metric` as `parameter` (column `value`) varies.
+               labels: dict[float, str] | None = None,
+               pair: tuple[str, str] = ("monolith", "microservices")) -> list[str]:
+    """Where the two architectures of `pair` trade places on `metric` as `parameter` (column
+    `value`) varies.
 
-    A sign change of monolith minus microservices between two neighbouring values is a cross-over;
+    A sign change of the first minus the second between two neighbouring values is a cross-over;
     with `{metric}_ci` columns it is called not significant when the 95% intervals of the two
     architectures overlap at either neighbour. `labels` name non-numeric values (then no
     interpolated value is given)."""
     if table.empty or "value" not in table or table["architecture"].nunique() < 2:
         return []
     wide = table.pivot_table(index="value", columns="architecture", values=metric)
-    if "monolith" not in wide or "microservices" not in wide:
+    first, second = pair
+    if first not in wide or second not in wide:
         return []
     wide = wide.dropna().sort_index()
     half = None
@@ -192,30 +197,31 @@ def crossovers(table: pd.DataFrame, parameter: str, metric: str,
                                  values=f"{metric}_ci").reindex(wide.index)
     sentences = []
     values = list(wide.index)
-    diff = (wide["monolith"] - wide["microservices"]).tolist()
+    diff = (wide[first] - wide[second]).tolist()
     lower_is_better = not metric.startswith("saturation")
     for i in range(1, len(values)):
         a, b = diff[i - 1], diff[i]
         if a * b > 0 or (a == 0 and b == 0) or (a == 0 and i > 1):
             continue  # a zero is counted once, where the sign leaves it
         x0, x1 = float(values[i - 1]), float(values[i])
-        first_better = "monolith" if (a < 0 or (a == 0 and b > 0)) == lower_is_better else "microservices"
-        other = "microservices" if first_better == "monolith" else "monolith"
+        better_first = (a < 0 or (a == 0 and b > 0)) == lower_is_better
+        first_better, other = (first, second) if better_first else (second, first)
         if labels:
             where = f"between {labels.get(x0, x0)} and {labels.get(x1, x1)}"
         else:
             at = x0 + (x1 - x0) * a / (a - b) if a != b else x0
             where = f"at {parameter} ≈ {at:.3g} (between {x0:g} and {x1:g})"
         sentence = f"{metric}: {first_better} is better below, {other} above, {where}"
-        if half is not None and (_overlap(wide, half, values[i - 1]) or _overlap(wide, half, values[i])):
+        if half is not None and (_overlap(wide, half, values[i - 1], pair)
+                                 or _overlap(wide, half, values[i], pair)):
             sentence += " — not significant: the 95% intervals overlap"
         sentences.append(sentence)
     return sentences
 
 
-def _overlap(wide: pd.DataFrame, half: pd.DataFrame, at: float) -> bool:
-    m, s = wide.loc[at, "monolith"], wide.loc[at, "microservices"]
-    hm, hs = half.loc[at, "monolith"], half.loc[at, "microservices"]
+def _overlap(wide: pd.DataFrame, half: pd.DataFrame, at: float, pair: tuple[str, str]) -> bool:
+    m, s = wide.loc[at, pair[0]], wide.loc[at, pair[1]]
+    hm, hs = half.loc[at, pair[0]], half.loc[at, pair[1]]
     if math.isnan(hm) or math.isnan(hs):
         return False
     return abs(m - s) <= hm + hs

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from harness.config.architectures import names
 from harness.config.scenario import Scenario
 from sim.parallel import parallel_map
 from sim.params import Calibration
@@ -52,7 +53,7 @@ def validate(measured: pd.DataFrame, sat_measured: dict[str, MeasuredSaturation]
     `sat_measured`: each architecture's measured saturation, empty unless a sweep measured it."""
     if measured.empty:
         return Validation(pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
-    architectures = [a for a in ("monolith", "microservices") if a in set(measured["architecture"])]
+    architectures = [a for a in names() if a in set(measured["architecture"])]
     level_column = "offered_rate" if scenario.load.model == "open" else "users"
     jobs = []
     for arch in architectures:

@@ -2,10 +2,11 @@
 with one panel per architecture.
 
 The static part needs nothing running. The live part deploys each architecture once more, reads
-its real schemas and connections, counts what each operation costs in messages, hops and bytes, and
-stops each component in turn to fill the availability matrix (harness/audit/live.py). What the
-audit concludes from those measurements (runtime coupling, availability summary, checklist) can be
-derived again later, by a newer version, from the measurements stored in audit.json (`rederive`).
+its real schemas and connections, counts what each operation costs in messages, hops and bytes
+(harness/audit/runtime_probe.py), and stops each component in turn to fill the availability
+matrix (harness/audit/availability.py). What the audit concludes from those measurements (runtime
+coupling, availability summary, checklist) can be derived again later, by a newer version, from
+the measurements stored in audit.json (`rederive`).
 """
 
 from __future__ import annotations
@@ -31,20 +32,16 @@ from harness.audit.static import (
     data_coupling,
     import_coupling,
 )
+from harness.config.architectures import names, spec_of
 from harness.config.errors import HarnessError
 from harness.config.scenario import Scenario
-from harness.results.audit_files import (
-    ARCHITECTURES,
-    AUDIT_FILE,
-    DEPENDENCIES_PICTURE,
-    load_audit,
-)
+from harness.results.audit_files import AUDIT_FILE, DEPENDENCIES_PICTURE, load_audit
 from harness.results.files import write_atomic
 
 
 def run_audit(out: Path, scenario: Scenario, *, live: bool = True, samples: int = 10,
               step: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
-    """Audit both architectures into `out` (created; must not hold an audit already)."""
+    """Audit every registered architecture into `out` (created; must not hold an audit already)."""
     if (out / AUDIT_FILE).exists():
         raise HarnessError(f"{out / AUDIT_FILE} already exists; choose another folder")
     out.mkdir(parents=True, exist_ok=True)
@@ -52,7 +49,7 @@ def run_audit(out: Path, scenario: Scenario, *, live: bool = True, samples: int 
     if live:
         from harness.audit.live import live_audit  # deploys: only when asked
 
-        for arch in ARCHITECTURES:
+        for arch in names():
             step(f"{arch}: deploying, probing each operation, stopping each component")
             measured[arch] = live_audit(arch, scenario, out / "deployments" / arch,
                                         samples=samples, step=step)
@@ -134,7 +131,7 @@ def _draw_panel(ax: Any, arch: str, contracts: dict[str, Any]) -> None:
     pos = nx.multipartite_layout(graph, subset_key="layer", align="horizontal", scale=2)
     pos = {n: (x, -y) for n, (x, y) in pos.items()}
     colors = ["#dddddd" if n in (GATEWAY, PAYMENT_PROVIDER) else
-              ("#aec7e8" if arch == "monolith" else "#ff9896") for n in graph.nodes]
+              ("#aec7e8" if spec_of(arch).kind == "single" else "#ff9896") for n in graph.nodes]
     size = 2300
     nx.draw_networkx_nodes(graph, pos, ax=ax, node_size=size, node_color=colors,
                            edgecolors="#555555")

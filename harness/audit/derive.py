@@ -1,7 +1,7 @@
 """What the audit concludes from its measurements: runtime coupling per operation, the
 well-designed-service checklist, and the availability summary.
 
-Runtime coupling, per operation (counted by the live probe, see harness/audit/live.py):
+Runtime coupling, per operation (counted by the live probe, see harness/audit/runtime_probe.py):
 - messages: events published to the broker plus deliveries to consumers;
 - hops: HTTP and broker messages between processes: client to gateway and gateway to app for each
   request (polls apart, they are counted as `client_polls`), app to payment provider, producer to
@@ -21,6 +21,7 @@ import re
 from typing import Any
 
 from harness.audit.static import GATEWAY, PAYMENT_PROVIDER
+from harness.config.architectures import spec_of
 from harness.deploy.deployment import INFRASTRUCTURE
 
 # probe operation -> the contract route that serves it
@@ -128,7 +129,7 @@ def _explained(static: dict[str, Any], architecture: str, down: str, op: str) ->
         needs = {owner} | dependency_closure(static, owner, ("sync",))
         if static["data"]["deployables"].get(owner, {}).get("declared"):
             needs.add("postgres")
-        if architecture == "microservices" and op == "book_complete":
+        if spec_of(architecture).kind == "services" and op == "book_complete":
             needs |= {"nats"} | {n["name"] for n in static["contracts"]["nodes"]}
         if down in needs:
             return True
@@ -146,12 +147,12 @@ def checklist(static: dict[str, Any], live: dict[str, Any] | None,
         owned = tables["deployed"] if tables["deployed"] is not None else tables["declared"]
         manifest_stateful = bool(tables["stateful"])
         shared = [s for s in data["shared_tables"] if name in s["users"]
-                  or (architecture == "microservices" and s["database"] == tables["database"])]
+                  or (spec_of(architecture).kind == "services" and s["database"] == tables["database"])]
         cross = [c for c in data["cross_database"] if c["deployable"] == name]
         foreign = [f for f in data["foreign_clients"] if f["database"] == tables["database"]]
         # inside the monolith, contexts sharing a table is coupling, but no other deployable
         # shares it: the evidence names them, the check is about deployables
-        alone = not cross and not foreign and (architecture == "monolith" or not shared)
+        alone = not cross and not foreign and (spec_of(architecture).kind == "single" or not shared)
         checks = [
             ("shares no table", alone,
              _evidence_shared(tables, shared, cross, foreign, architecture)),
@@ -171,7 +172,7 @@ def _evidence_shared(tables: dict[str, Any], shared: list[dict[str, Any]],
                      architecture: str) -> str:
     parts = []
     if shared:
-        what = "contexts" if architecture == "monolith" else "services"
+        what = "contexts" if spec_of(architecture).kind == "single" else "services"
         parts.append("; ".join(f"{s['table']} used by {what} {', '.join(s['users'])}"
                                for s in shared))
     if cross:
@@ -242,7 +243,7 @@ def _single_source(data: dict[str, Any], events: list[dict[str, Any]], name: str
     context (its writers are counted per context)."""
     written = [t for t, access in data["deployables"][name]["code"].items() if "write" in access]
     multi = [m for m in data["multiple_writers"]
-             if architecture == "monolith" or name in m["writers"]]
+             if spec_of(architecture).kind == "single" or name in m["writers"]]
     emitted = [e["type"] for e in events if e["producer"] == name]
     problems = [f"{m['table']} also written by {', '.join(w for w in m['writers'] if w != name)}"
                 for m in multi]

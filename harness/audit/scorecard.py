@@ -19,19 +19,19 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from harness.config.errors import HarnessError
-from harness.config.scenario import read_yaml
+from harness.config.loading import read_yaml
 from harness.results.audit_files import AUDIT_FILE, load_audit
 from harness.results.files import write_atomic
 
-ARCHS = ("monolith", "microservices")
 SCORECARD_JSON = "scorecard.json"
 SCORECARD_CSV = "scorecard.csv"
 
@@ -65,16 +65,53 @@ class Metric:
     values: dict[str, Value]
 
 
+# "A < B": the claim holds if the metric is lower for architecture A than for B
+_HOLDS_IF = re.compile(r"^\s*([a-z][a-z0-9_-]*)\s*([<>])\s*([a-z][a-z0-9_-]*)\s*$")
+
+
+def compared(holds_if: str) -> tuple[str, str, bool]:
+    """The two architectures of `A < B` or `A > B`, and whether the claim wants A lower."""
+    match = _HOLDS_IF.match(holds_if)
+    if match is None:
+        raise ValueError(f"expected 'A < B' or 'A > B' with two architectures, not {holds_if!r}")
+    first, op, second = match.groups()
+    return first, second, op == "<"
+
+
 class Claim(BaseModel):
+    """A claim compares two architectures, named in `holds_if`; `side` is the one arguing it."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     claim: str = Field(min_length=1)
-    side: Literal["monolith", "microservices"]
+    holds_if: str  # before `side`, which is checked against it
+    side: str
     kind: Literal["pro", "con"]
     metrics: list[str] = Field(min_length=1)
-    holds_if: Literal["monolith < microservices", "monolith > microservices"]
     min_effect: float = Field(0.05, ge=0, lt=1)
     why: str = ""
+
+    @field_validator("holds_if")
+    @classmethod
+    def _two_architectures(cls, value: str) -> str:
+        first, second, _ = compared(value)
+        if first == second:
+            raise ValueError(f"compares {first} with itself")
+        return value
+
+    @field_validator("side")
+    @classmethod
+    def _one_of_them(cls, value: str, info: ValidationInfo) -> str:
+        if "holds_if" in info.data:  # absent when holds_if itself is invalid
+            first, second, _ = compared(info.data["holds_if"])
+            if value not in (first, second):
+                raise ValueError(f"{value!r} is neither {first} nor {second} (holds_if)")
+        return value
+
+    @property
+    def architectures(self) -> tuple[str, str]:
+        first, second, _ = compared(self.holds_if)
+        return first, second
 
 
 class Claims(BaseModel):
@@ -260,28 +297,29 @@ def _latencies(run_dir: Path) -> dict[tuple[str, str], Value]:
 
 
 def judge_metric(metric: Metric | None, holds_if: str, min_effect: float) -> dict[str, Any]:
-    """One metric's verdict for one claim, with the numbers behind it."""
-    if metric is None or any(a not in metric.values for a in ARCHS):
+    """One metric's verdict for one claim (`A < B` or `A > B`), with the numbers behind it; an
+    architecture the run did not measure leaves it not evaluated."""
+    first, second, lower = compared(holds_if)
+    if metric is None or any(a not in metric.values for a in (first, second)):
         return {"verdict": "not evaluated", "note": "not measured in this run"}
-    mono, micro = metric.values["monolith"], metric.values["microservices"]
-    lower = holds_if == "monolith < microservices"
-    direction = "lower" if mono.median < micro.median else "higher"
-    numbers = {"monolith": vars(mono), "microservices": vars(micro)}
-    scale = max(abs(mono.median), abs(micro.median))
-    effect = abs(mono.median - micro.median) / scale if scale else 0.0
+    a, b = metric.values[first], metric.values[second]
+    direction = "lower" if a.median < b.median else "higher"
+    numbers = {first: vars(a), second: vars(b)}
+    scale = max(abs(a.median), abs(b.median))
+    effect = abs(a.median - b.median) / scale if scale else 0.0
     if not metric.exact:
-        if mono.n < 2 or micro.n < 2:
+        if a.n < 2 or b.n < 2:
             return {"verdict": "not significant", **numbers,
                     "note": "measured once: no spread to judge"}
-        if mono.low <= micro.high and micro.low <= mono.high:
+        if a.low <= b.high and b.low <= a.high:
             return {"verdict": "not significant", **numbers,
-                    "note": f"ranges over {min(mono.n, micro.n)} repeats overlap"}
+                    "note": f"ranges over {min(a.n, b.n)} repeats overlap"}
     if effect < min_effect:
         return {"verdict": "not significant", **numbers,
                 "note": f"differ by {effect:.0%} (< {min_effect:.0%})"}
-    note = f"monolith {direction} by {effect:.0%}" + (
+    note = f"{first} {direction} by {effect:.0%}" + (
         "" if metric.exact else "; ranges over repeats do not overlap")
-    holds = mono.median < micro.median if lower else mono.median > micro.median
+    holds = a.median < b.median if lower else a.median > b.median
     return {"verdict": "supported" if holds else "refuted", **numbers, "note": note}
 
 
@@ -331,13 +369,13 @@ def scorecard(run_dir: Path, claims_path: Path | None = None) -> dict[str, Any]:
                      **{a: vars(v) for a, v in m.values.items()}} for m in metrics.values()],
     }
     write_atomic(run_dir / SCORECARD_JSON, json.dumps(result, indent=2))
-    lines = [["side", "kind", "claim", "verdict", "metric", "metric_verdict", "monolith",
-              "microservices", "note"]]
+    # one column per architecture the claims compare, in the order they first name them
+    archs = list(dict.fromkeys(a for c in claims for a in c.architectures))
+    lines = [["side", "kind", "claim", "verdict", "metric", "metric_verdict", *archs, "note"]]
     for row in result["claims"]:
         for m in row["metrics"]:
             lines.append([row["side"], row["kind"], row["claim"], row["verdict"], m["metric"],
-                          m["verdict"], _median(m.get("monolith")),
-                          _median(m.get("microservices")), m["note"]])
+                          m["verdict"], *(_median(m.get(a)) for a in archs), m["note"]])
     tmp = run_dir / (SCORECARD_CSV + ".tmp")
     with open(tmp, "w", newline="") as handle:
         csv.writer(handle).writerows(lines)

@@ -31,11 +31,10 @@ from typing import Any
 import grimp
 import networkx as nx
 
+from harness.config.architectures import PROJECT_ROOT, ArchitectureSpec, registry
 from harness.config.errors import HarnessError
-from harness.deploy.manifests import SERVICES_DIR, load_manifests
+from harness.deploy.manifests import load_manifests
 
-PROJECT_ROOT = SERVICES_DIR.parent.parent
-MONOLITH_MANIFEST = PROJECT_ROOT / "apps" / "monolith" / "manifest.toml"
 PAYMENT_CLIENT = "apps.payment_provider.client"
 PAYMENT_PROVIDER = "payment_provider"
 GATEWAY = "gateway"
@@ -70,31 +69,45 @@ class Architecture:
     name: str
     deployables: tuple[Deployable, ...]
     contexts: dict[str, str]  # package or module -> component name, most specific first
+    kind: str = "services"  # the registry's: single (contexts in one process) or services
 
 
-def architectures(services_dir: Path = SERVICES_DIR,
-                  monolith_manifest: Path = MONOLITH_MANIFEST) -> dict[str, Architecture]:
-    """Both architectures as their manifests declare them (`services_dir` can be a copy, in tests)."""
+def architectures() -> dict[str, Architecture]:
+    """Every registered architecture as its manifests declare it."""
+    return {name: architecture(spec) for name, spec in registry().items()}
+
+
+def architecture(spec: ArchitectureSpec) -> Architecture:
+    """One architecture's deployables and components, from its manifests."""
+    return _single(spec) if spec.kind == "single" else _services(spec)
+
+
+def _single(spec: ArchitectureSpec) -> Architecture:
+    """One process whose manifest names the modules of each bounded context."""
+    (path,) = spec.manifest_files()
     try:
-        raw = tomllib.loads(monolith_manifest.read_text())
+        raw = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise HarnessError(f"cannot read manifest {monolith_manifest}: {exc}") from exc
-    contexts = raw.pop("contexts", {})
-    monolith = Deployable(package="apps.monolith", **{
+        raise HarnessError(f"cannot read manifest {path}: {exc}") from exc
+    package = f"apps.{spec.app}"
+    contexts = {f"{package}.{module}": context
+                for context, modules in raw.pop("contexts", {}).items() for module in modules}
+    contexts[package] = "platform"
+    app = Deployable(package=package, **{
         k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
-    mono_contexts = {f"apps.monolith.{module}": context
-                     for context, modules in contexts.items() for module in modules}
-    mono_contexts["apps.monolith"] = "platform"
+    return Architecture(spec.name, (app,), {**contexts, **LIBRARIES}, spec.kind)
+
+
+def _services(spec: ArchitectureSpec) -> Architecture:
+    """One process per service manifest, each service its own component."""
+    package = f"apps.{spec.app}"
     services = tuple(
-        Deployable(m.name, f"apps.microservices.{m.name}", m.database, m.stateful, m.tables,
+        Deployable(m.name, f"{package}.{m.name}", m.database, m.stateful, m.tables,
                    m.tables_justification, m.routes, m.consumes, m.emits)
-        for m in load_manifests(services_dir))
-    ms_contexts = {s.package: s.name for s in services}
-    ms_contexts["apps.microservices"] = "launcher"
-    return {
-        "monolith": Architecture("monolith", (monolith,), {**mono_contexts, **LIBRARIES}),
-        "microservices": Architecture("microservices", services, {**ms_contexts, **LIBRARIES}),
-    }
+        for m in load_manifests(spec.manifests_dir))
+    contexts = {s.package: s.name for s in services}
+    contexts[package] = "launcher"
+    return Architecture(spec.name, services, {**contexts, **LIBRARIES}, spec.kind)
 
 
 def component_of(module: str, contexts: dict[str, str]) -> str | None:
@@ -139,9 +152,6 @@ def _docstrings(tree: ast.AST) -> list[ast.Constant]:
             and isinstance(node.body[0].value.value, str)]
 
 
-LAUNCHER = ("apps.microservices", "apps.microservices.__main__")
-
-
 def own_modules(deployable: Deployable, graph: grimp.ImportGraph) -> set[str]:
     return {deployable.package, *graph.find_descendants(deployable.package)}
 
@@ -151,8 +161,9 @@ def loaded_modules(deployable: Deployable, arch: Architecture,
     """What the deployable's process loads: its own modules, the launcher that starts every
     service, and every module of the architecture's components they import, transitively."""
     loaded = own_modules(deployable, graph)
-    if arch.name == "microservices":
-        loaded |= set(LAUNCHER) & graph.modules
+    for package, name in arch.contexts.items():
+        if name == "launcher":  # `python -m <package> <service>` runs it in every service
+            loaded |= {package, f"{package}.__main__"} & graph.modules
     for module in list(loaded):
         loaded |= graph.find_upstream_modules(module)
     return {m for m in loaded if component_of(m, arch.contexts) is not None}
@@ -230,7 +241,7 @@ def _business_contexts(arch: Architecture) -> list[str]:
 
 def _kind(component: str, arch: Architecture, business: set[str]) -> str:
     if component in business:
-        return "context" if arch.name == "monolith" else "service"
+        return "context" if arch.kind == "single" else "service"
     return "library" if component in LIBRARIES.values() else "platform"
 
 
@@ -313,7 +324,7 @@ def data_coupling(arch: Architecture, graph: grimp.ImportGraph, *,
                 continue
             by_module[module] = {t: _describe(k) for t, k in sorted(access.items())}
             owner = component_of(module, arch.contexts) or module
-            user = owner if arch.name == "monolith" else deployable.name
+            user = owner if arch.kind == "single" else deployable.name
             library = owner in LIBRARIES.values()
             for table, kinds in access.items():
                 if library and table not in own_tables[deployable.database]:
@@ -348,7 +359,7 @@ def data_coupling(arch: Architecture, graph: grimp.ImportGraph, *,
         connected = (clients or {}).get(deployable.database, [])
         # "unknown": a backend whose client port no process of the deployment holds any more
         others = sorted(set(connected) - {deployable.name, "unknown"})
-        if others and arch.name == "microservices":
+        if others and arch.kind == "services":
             foreign_clients.append({"database": deployable.database, "clients": others})
     return {
         "deployables": deployables, "by_module": by_module, "shared_tables": shared,

@@ -8,21 +8,35 @@ sweep), duration, warm-up, repeats, the SLO, the seed, and faults to inject unde
 
 from __future__ import annotations
 
-import copy
 import itertools
 import math
-from collections.abc import Iterable
 from datetime import date
-from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Literal
 
-import pydantic
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from harness.config import architectures
 from harness.config.errors import HarnessError
 
-Architecture = Literal["monolith", "microservices"]
+
+def _registered(name: str) -> str:
+    try:
+        architectures.spec_of(name)
+    except HarnessError as exc:
+        raise ValueError(str(exc)) from None
+    return name
+
+
+# an architecture's name, validated against the registry (harness.config.architectures)
+Architecture = Annotated[str, AfterValidator(_registered)]
 
 
 class _Strict(BaseModel):
@@ -146,14 +160,10 @@ class Audit(_Strict):
     samples: int = Field(10, ge=1, le=1000, description="operations per runtime-probe batch")
 
 
-# What a fault can hit, per architecture: every process of its deployment.
-SERVICES = ("booking", "inventory", "payment", "notification", "query")
-SHARED_DEPLOYABLES = ("postgres", "payment_provider", "caddy")
-DEPLOYABLES: dict[str, tuple[str, ...]] = {
-    "monolith": ("monolith", *SHARED_DEPLOYABLES),
-    "microservices": (*SERVICES, "nats", *SHARED_DEPLOYABLES),
-}
-ALL_DEPLOYABLES = tuple(dict.fromkeys(d for names in DEPLOYABLES.values() for d in names))
+def all_deployables() -> tuple[str, ...]:
+    """What a fault can hit: every process of every registered architecture's deployment."""
+    return tuple(dict.fromkeys(d for spec in architectures.registry().values()
+                               for d in spec.deployables))
 
 
 class Fault(_Strict):
@@ -177,8 +187,9 @@ class Fault(_Strict):
     @field_validator("target")
     @classmethod
     def _known_target(cls, value: str) -> str:
-        if value not in ALL_DEPLOYABLES:
-            raise ValueError(f"unknown deployable {value!r}; known: {', '.join(ALL_DEPLOYABLES)}")
+        known = all_deployables()
+        if value not in known:
+            raise ValueError(f"unknown deployable {value!r}; known: {', '.join(known)}")
         return value
 
     @field_validator("latency")
@@ -214,11 +225,20 @@ class Fault(_Strict):
         return self.at_s + (0.0 if self.action == "restart" else self.duration_s)
 
     def applies_to(self, architecture: str) -> bool:
-        return self.target in DEPLOYABLES[architecture]
+        spec = architectures.find(architecture)
+        return spec is not None and self.target in spec.deployables
 
 
-SIM_SERVICES = ("monolith", "booking", "inventory", "payment", "notification", "query")
-SimService = Literal["monolith", "booking", "inventory", "payment", "notification", "query"]
+def _component(name: str) -> str:
+    known = tuple(dict.fromkeys(c for spec in architectures.registry().values()
+                                for c in spec.components))
+    if name not in known:
+        raise ValueError(f"unknown service {name!r}; known: {', '.join(known)}")
+    return name
+
+
+# an application process of a registered architecture (the monolith, a service)
+SimService = Annotated[str, AfterValidator(_component)]
 
 
 class WhatIf(_Strict):
@@ -292,7 +312,8 @@ class Scenario(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         if not self.architectures:
-            raise ValueError("architectures: name at least one of monolith, microservices")
+            raise ValueError("architectures: name at least one of "
+                             + ", ".join(architectures.names()))
         if len(set(self.architectures)) != len(self.architectures):
             raise ValueError("architectures: each architecture at most once")
         if self.warmup_s >= self.duration_s:
@@ -323,82 +344,3 @@ class Scenario(_Strict):
                     raise ValueError(f"faults.{i}: begins at {fault.at_s:g} s while faults.{j} "
                                      f"({earlier.action} {earlier.target}) holds {holds} in the "
                                      f"{arch}: faults are measured one at a time")
-
-
-def read_yaml(path: Path, what: str) -> Any:
-    """A YAML file's content; an unreadable file or invalid YAML is a one-line HarnessError."""
-    try:
-        return yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise HarnessError(f"cannot read {what} {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise HarnessError(f"{path}: not valid YAML: {yaml_problem(exc)}") from None
-
-
-def yaml_problem(exc: yaml.YAMLError) -> str:
-    """PyYAML's error on one line: where it stopped and why (its own text quotes the source over
-    several lines, which would break the CLI's one-line error)."""
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-    return where + " ".join(problem.split())
-
-
-def load_scenario(path: Path | None, overrides: Iterable[str] = ()) -> Scenario:
-    """Parse and validate a scenario file (no file means every default), with `KEY=VALUE`
-    overrides (`--set`) applied before validation."""
-    raw: Any = {}
-    if path is not None:
-        raw = read_yaml(path, "scenario")
-        if raw is None:
-            raw = {}
-        if not isinstance(raw, dict):
-            raise HarnessError(f"{path}: expected a mapping of keys at the top level")
-    overrides = list(overrides)
-    raw = apply_overrides(raw, overrides)
-    try:
-        return Scenario.model_validate(raw)
-    except pydantic.ValidationError as exc:
-        where = f"{path}" if path is not None else "scenario"
-        if overrides:
-            where += " with --set " + " ".join(overrides)
-        raise HarnessError(f"{where}: {describe(exc)}") from None
-
-
-def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
-    """`key.sub=value` overrides on a scenario mapping; the value is read as YAML (numbers, lists,
-    strings). Validation is the schema's; a malformed item is a HarnessError."""
-    result = copy.deepcopy(raw)
-    for item in overrides:
-        key, sep, text = item.partition("=")
-        path = key.strip().split(".")
-        if not sep or any(not part for part in path):
-            raise HarnessError(f"--set {item!r}: expected KEY=VALUE with a dotted KEY, "
-                               "e.g. sim.cores_per_host=4")
-        try:
-            value = yaml.safe_load(text) if text.strip() else None
-        except yaml.YAMLError:
-            raise HarnessError(f"--set {item!r}: the value is not valid YAML") from None
-        node = result
-        for depth, part in enumerate(path[:-1]):
-            child = node.get(part)
-            if child is None:
-                child = node[part] = {}
-            if not isinstance(child, dict):
-                raise HarnessError(f"--set {item!r}: {'.'.join(path[:depth + 1])} is a value, "
-                                   "not a section")
-            node = child
-        node[path[-1]] = value
-    return result
-
-
-def describe(exc: pydantic.ValidationError) -> str:
-    """One line per problem: `dataset.hotels: Input should be greater than or equal to 1`."""
-    problems = []
-    for err in exc.errors():
-        where = ".".join(str(part) for part in err["loc"])
-        message = ("unknown key" if err["type"] == "extra_forbidden"
-                   else err["msg"].removeprefix("Value error, "))
-        # a check across keys names its own keys in the message
-        problems.append(f"{where}: {message}" if where else message)
-    return "; ".join(problems)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 
+from harness.config.architectures import ArchitectureSpec, spec_of
 from harness.config.errors import HarnessError
 from harness.config.scenario import Architecture, Scenario
 from harness.deploy.binaries import find_binary, postgres_bin_dir
@@ -104,10 +105,11 @@ def deployed(
 
         step("starting the payment provider")
         deployment.endpoints["payment_provider"] = _start_payment_provider(supervisor, scenario)
-        if architecture == "monolith":
-            routes = _start_monolith(deployment, scenario, database, step)
+        spec = spec_of(architecture)
+        if spec.kind == "single":
+            routes = _start_single(spec, deployment, scenario, database, step)
         else:
-            routes = _start_microservices(deployment, scenario, database, nats_url, step)
+            routes = _start_services(spec, deployment, scenario, database, nats_url, step)
         step("starting Caddy")
         deployment.base_url = start_caddy(supervisor, gateway_port, routes)
         deployment.endpoints["gateway"] = deployment.base_url
@@ -134,38 +136,43 @@ def preflight(architecture: Architecture, *, dsn: str | None = None,
     if dsn is None:
         postgres_bin_dir()
     find_binary("caddy")
-    if architecture == "microservices" and nats_url is None:
+    if spec_of(architecture).kind == "services" and nats_url is None:
         find_binary("nats-server")
 
 
-def _start_monolith(deployment: Deployment, scenario: Scenario,
-                    database: Callable[[str], str], step: Step) -> list[Route]:
+def _start_single(spec: ArchitectureSpec, deployment: Deployment, scenario: Scenario,
+                  database: Callable[[str], str], step: Step) -> list[Route]:
+    """One app process (its workers) on one database, named as its manifest names them."""
+    ((name, db),) = spec.databases().items()
+    module = f"apps.{spec.app}"
     step("creating the database and loading the dataset")
-    dsn = database("monolith")
-    _run_app_command(deployment.root, "monolith-init", [
-        sys.executable, "-m", "apps.monolith", "init", "--dsn", dsn,
+    dsn = database(db)
+    _run_app_command(deployment.root, f"{name}-init", [
+        sys.executable, "-m", module, "init", "--dsn", dsn,
         "--dataset", scenario.dataset.model_dump_json(),
     ])
-    step("starting the monolith")
+    step(f"starting the {name}")
     port = free_port()
     deployment.supervisor.start(
-        "monolith",
-        [sys.executable, "-m", "apps.monolith", "serve", "--port", str(port),
-         "--workers", str(scenario.replicas.monolith_workers)],
+        name,
+        [sys.executable, "-m", module, "serve", "--port", str(port),
+         "--workers", str(spec.workers or scenario.replicas.monolith_workers)],
         cwd=PROJECT_ROOT, ports=(port,), timeout=60,
         env={"ARCHBENCH_DSN": dsn,
              "ARCHBENCH_PAYMENT_URL": deployment.endpoints["payment_provider"]},
         health=_http_ok(f"http://127.0.0.1:{port}/health"),
     )
-    deployment.endpoints["monolith"] = f"http://127.0.0.1:{port}"
+    deployment.endpoints[name] = f"http://127.0.0.1:{port}"
     return [Route(upstreams=(f"127.0.0.1:{port}",))]
 
 
-def _start_microservices(deployment: Deployment, scenario: Scenario,
-                         database: Callable[[str], str], nats_url: str | None,
-                         step: Step) -> list[Route]:
+def _start_services(spec: ArchitectureSpec, deployment: Deployment, scenario: Scenario,
+                    database: Callable[[str], str], nats_url: str | None,
+                    step: Step) -> list[Route]:
+    """One process and one database per manifest, the events through NATS JetStream."""
     step("starting NATS JetStream" if nats_url is None else "using the given NATS server")
-    manifests = load_manifests()
+    manifests = load_manifests(spec.manifests_dir)
+    module = f"apps.{spec.app}"
     if nats_url is None:
         nats = start_nats(deployment.supervisor)
     else:
@@ -182,13 +189,13 @@ def _start_microservices(deployment: Deployment, scenario: Scenario,
         step(f"starting the {manifest.name} service")
         dsn = database(manifest.database)
         _run_app_command(deployment.root, f"{manifest.name}-init", [
-            sys.executable, "-m", "apps.microservices", manifest.name, "init", "--dsn", dsn,
+            sys.executable, "-m", module, manifest.name, "init", "--dsn", dsn,
             "--dataset", scenario.dataset.model_dump_json(),
         ])
         port = free_port()
         deployment.supervisor.start(
             manifest.name,
-            [sys.executable, "-m", "apps.microservices", manifest.name, "serve",
+            [sys.executable, "-m", module, manifest.name, "serve",
              "--port", str(port)],
             cwd=PROJECT_ROOT, ports=(port,), timeout=60,
             env={"ARCHBENCH_DSN": dsn, "ARCHBENCH_NATS_URL": nats.url,

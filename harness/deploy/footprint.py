@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.deploy.deployment import INFRASTRUCTURE, PROJECT_ROOT, Deployment
+from harness.config.architectures import spec_of
+from harness.deploy.deployment import INFRASTRUCTURE, Deployment
 from harness.deploy.metrics import tree_usage
 
 
@@ -31,11 +32,14 @@ def config_lines(dep: Deployment) -> int:
     """Non-blank lines of deployment configuration: the gateway's config, the service manifests,
     and one line per environment setting handed to each app process."""
     lines = _count_lines(dep.root / "caddy" / "caddy.json")
-    if dep.architecture == "microservices":
-        for manifest in (PROJECT_ROOT / "apps" / "microservices").glob("*/manifest.toml"):
+    spec = spec_of(dep.architecture)
+    # a single app's manifest is read by the audit only; services are deployed from theirs
+    services = spec.kind == "services"
+    if services:
+        for manifest in spec.manifest_files():
             lines += _count_lines(manifest)
     apps = [p for p in dep.processes if p.name not in INFRASTRUCTURE]
-    settings_per_app = 3 if dep.architecture == "microservices" else 2
+    settings_per_app = 3 if services else 2  # DSN, payment URL (and the NATS URL)
     return lines + settings_per_app * len(apps)
 
 

@@ -21,8 +21,10 @@ import yaml
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from harness.config.architectures import spec_of
 from harness.config.errors import HarnessError
-from harness.config.scenario import Architecture, Scenario, load_scenario
+from harness.config.loading import load_scenario
+from harness.config.scenario import Architecture, Scenario
 from harness.deploy.deployment import PROJECT_ROOT, Deployment, deployed, dump, preflight
 from harness.deploy.footprint import overhead
 from harness.deploy.metrics import Sampler
@@ -183,7 +185,8 @@ def run_one(scenario: Scenario, planned: Planned, folder: Path, progress: Progre
             summary = json.loads((folder / "load" / "summary.json").read_text())
             measured_from, measured_to = measured_window(summary, started, scenario)
             info.update(measured_from=measured_from, measured_to=measured_to)
-            if planned.architecture == "microservices":
+            events = spec_of(planned.architecture).kind == "services"
+            if events:  # a read side fed by events lags behind its write side
                 lag = asyncio.run(read_lag(dep.databases["query"], measured_from, measured_to))
                 write_json_atomic(folder / "readlag.json", lag)
             down = injector.killed_for_good()
@@ -195,7 +198,7 @@ def run_one(scenario: Scenario, planned: Planned, folder: Path, progress: Progre
             progress.update(phase, description=f"{label}: waiting for quiescence, checking "
                                                "the invariants")
             check_run(dep, folder, scenario)
-            if faults and planned.architecture == "microservices":  # after quiescence: all of it
+            if faults and events:  # after quiescence: all of it
                 write_lag_timeline(folder / LAG_FILE, asyncio.run(
                     lag_timeline(dep.databases["query"])))
             progress.update(phase, description=f"{label}: tearing down")
@@ -218,7 +221,7 @@ def check_run(dep: Deployment, folder: Path, scenario: Scenario) -> dict[str, An
             if p.name != "generator"]
     # an event delivered to a consumer that crashed comes back only after the ack wait
     patience = QUIESCENCE_S + (scenario.microservices.ack_wait_s
-                               if dep.architecture == "microservices" else 0.0)
+                               if spec_of(dep.architecture).kind == "services" else 0.0)
     try:
         if dead:
             raise HarnessError(f"{', '.join(dead)} died during the run; see {dep.root / 'logs'}")

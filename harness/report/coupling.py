@@ -10,7 +10,6 @@ from harness.report.artifacts import failure, read_json
 from harness.report.render import Block, Bullets, Heading, Image, Notice, Paragraph, Table
 from harness.results.audit_files import AUDIT_FILE, DEPENDENCIES_PICTURE, violations
 
-ARCHS = ("monolith", "microservices")
 MARK = {True: "✓", False: "✗", None: "n/a"}
 
 
@@ -22,8 +21,9 @@ def coupling_blocks(audit_dir: Path) -> list[Block]:
     audit, unreadable = read_json(audit_dir / AUDIT_FILE, "Coupling", AUDIT_FILE)
     if audit is None:
         return unreadable
-    archs = [a for a in ARCHS if a in audit["architectures"]]
-    entries = {a: audit["architectures"][a] for a in archs}
+    # every architecture the audit holds, in its order (the registry's)
+    entries = dict(audit["architectures"])
+    archs = list(entries)
     blocks: list[Block] = [Heading("Coupling")]
     blocks.append(Paragraph(_summary(entries)))
     found = violations(audit)
@@ -194,9 +194,13 @@ def scorecard_blocks(run_dir: Path) -> list[Block]:
     card, unreadable = read_json(run_dir / "scorecard.json", "Scorecard", "scorecard.json")
     if card is None:
         return unreadable
+    pairs = list(dict.fromkeys(_compared(claim) for claim in card["claims"]))
+    # one pair for every claim goes in the header; several are named in each cell
+    heading = " vs ".join(pairs[0]) if len(pairs) == 1 else "architectures compared"
     rows = []
     for claim in card["claims"]:
-        evidence = "; ".join(_metric_cell(m) for m in claim["metrics"])
+        named = len(pairs) > 1
+        evidence = "; ".join(_metric_cell(m, _compared(claim), named) for m in claim["metrics"])
         rows.append([f"{claim['side']} ({claim['kind']})", claim["claim"],
                      f"**{claim['verdict']}**", claim["reason"], evidence])
     counts = {v: sum(1 for c in card["claims"] if c["verdict"] == v)
@@ -207,7 +211,7 @@ def scorecard_blocks(run_dir: Path) -> list[Block]:
                   f"{len(card['claims'])} claims, judged on this run. Claims and metrics come from "
                   f"`{Path(card['claims_file']).name}`; edit a copy and rerun `archbench scorecard "
                   "RUN_DIR --claims FILE` to judge your own."),
-        Table(["whose claim", "claim", "verdict", "why", "monolith vs microservices"], rows),
+        Table(["whose claim", "claim", "verdict", "why", heading], rows),
         Bullets(["Exact counts (code, manifests, deployments) differ significantly when they "
                  "differ by at least the claim's min_effect (5% unless the file says otherwise); "
                  "measured values also need min-max ranges over repeats that do not overlap, so "
@@ -217,11 +221,18 @@ def scorecard_blocks(run_dir: Path) -> list[Block]:
     ]
 
 
-def _metric_cell(metric: dict[str, Any]) -> str:
-    if "monolith" not in metric:
+def _compared(claim: dict[str, Any]) -> tuple[str, str]:
+    """The two architectures of a claim's `A < B` (or `A > B`)."""
+    first, _, second = claim["holds_if"].replace(">", "<").partition("<")
+    return first.strip(), second.strip()
+
+
+def _metric_cell(metric: dict[str, Any], pair: tuple[str, str], named: bool) -> str:
+    if any(a not in metric for a in pair):
         return f"{metric['metric']}: {metric['note']}"
-    mono, micro = metric["monolith"]["median"], metric["microservices"]["median"]
-    return f"{metric['metric']} {_num(mono)} vs {_num(micro)} ({metric['note']})"
+    values = [f"{a} {_num(metric[a]['median'])}" if named else _num(metric[a]["median"])
+              for a in pair]
+    return f"{metric['metric']} {' vs '.join(values)} ({metric['note']})"
 
 
 def _num(value: float) -> str:

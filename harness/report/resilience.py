@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from harness.config.architectures import find
 from harness.report.plots import figure, save
 from harness.report.render import Block, Heading, Image, Notice, Paragraph, Table
 from harness.results.checks import check_problems
@@ -75,7 +76,7 @@ def resilience_blocks(run_dir: Path, architectures: list[str]) -> list[Block]:
                                      "held"))
     flow = [(key, fault) for key, per_arch in sorted(by_fault.items())
             for arch, fault in per_arch.items()
-            if arch == "microservices" and fault.get("injected") and fault.get("backlog")]
+            if _kind(arch) == "services" and fault.get("injected") and fault.get("backlog")]
     if flow:
         blocks.append(Paragraph(
             "The microservices' event flow around each fault: the JetStream backlog (messages "
@@ -166,7 +167,7 @@ def invariant_blocks(run_dir: Path) -> list[Block]:
         blocks.append(Notice("Invariants violated", problems[:50]))
     blocks.append(Table(["architecture", "repeat", "step", "bookings checked", "1", "2", "3", "4",
                          "5", "quiescent after"], rows))
-    if any(row[0] == "monolith" for row in rows):
+    if any(_kind(row[0]) == "single" for row in rows):
         blocks.append(Paragraph(footnote))
     return blocks
 
@@ -174,7 +175,7 @@ def invariant_blocks(run_dir: Path) -> list[Block]:
 def _counts(report: dict[str, Any]) -> list[str]:
     counts = {inv["number"]: inv["violation_count"] for inv in report["invariants"]}
     cells = [str(counts.get(n, DASH)) for n in range(1, 6)]
-    if report["architecture"] == "monolith" and not counts.get(5):
+    if _kind(report["architecture"]) == "single" and not counts.get(5):
         cells[4] = "n/a"
     return cells
 
@@ -229,3 +230,9 @@ def fault_timeline(run_dir: Path, runs: list[dict[str, Any]], archs: list[str],
     axes[-1].set_xlabel("seconds since the load started (warm-up included)")
     path.parent.mkdir(parents=True, exist_ok=True)
     return save(fig, path)
+
+
+def _kind(architecture: str) -> str | None:
+    """How the architecture is deployed (the registry's kind); None for one it does not know."""
+    spec = find(architecture)
+    return spec.kind if spec is not None else None

@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from harness.config.architectures import find
 from harness.config.errors import HarnessError
 
 AUDIT_FILE = "audit.json"
 DEPENDENCIES_PICTURE = "dependencies.png"
-ARCHITECTURES = ("monolith", "microservices")
 
 
 def load_audit(folder: Path) -> dict[str, Any] | None:
@@ -26,9 +26,18 @@ def load_audit(folder: Path) -> dict[str, Any] | None:
 
 
 def violations(audit: dict[str, Any]) -> list[str]:
-    """What the microservices must never have: an import of another service, shared tables, a
-    table named outside the service's own database, another process connected to its database."""
-    static = audit["architectures"].get("microservices", {}).get("static", {})
+    """What services must never have: an import of another service, shared tables, a table
+    named outside the service's own database, another process connected to its database. Every
+    registered architecture of the services kind is held to it."""
+    found: list[str] = []
+    for name, entry in audit["architectures"].items():
+        spec = find(name)
+        if spec is not None and spec.kind == "services":
+            found += _violations(entry.get("static", {}))
+    return found
+
+
+def _violations(static: dict[str, Any]) -> list[str]:
     data = static.get("data")
     if not data:
         return []

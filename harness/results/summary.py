@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from hdrh.histogram import HdrHistogram
 
+from harness.config.architectures import names
 from harness.results.rundir import Run, RunFolder
 
 OPERATIONS = [
@@ -233,8 +234,11 @@ def compute_tables(folder: RunFolder) -> Tables:
 
 
 def architecture_order(architectures: list[str] | set[str]) -> list[str]:
-    """The monolith first: it is the reference every other architecture is compared with."""
-    return sorted(set(architectures), key=lambda a: (a != "monolith", a != "microservices", a))
+    """The registry's order (the monolith first: it is the reference every other architecture is
+    compared with), then any the registry does not know, by name."""
+    known = names()
+    return sorted(set(architectures),
+                  key=lambda a: (known.index(a) if a in known else len(known), a))
 
 
 def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

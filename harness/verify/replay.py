@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.config.architectures import find
 from harness.config.errors import HarnessError
 from harness.deploy.deployment import PROJECT_ROOT
 
@@ -28,14 +29,15 @@ def read_deployment(folder: Path) -> dict[str, Any]:
 
 def replay_deployment(folder: Path) -> list[dict[str, Any]]:
     state = read_deployment(folder)
-    if state.get("architecture") != "microservices":
+    spec = find(str(state.get("architecture")))
+    if spec is None or spec.kind != "services":
         raise HarnessError(f"{folder} holds a {state.get('architecture')} deployment; "
                            "replay rebuilds the microservices' state from their event log")
     nats_url = state["endpoints"]["nats"]
     reports = []
     for service in REBUILT_FROM_LOG:
         done = subprocess.run(
-            [sys.executable, "-m", "apps.microservices", service, "replay",
+            [sys.executable, "-m", f"apps.{spec.app}", service, "replay",
              "--dsn", state["databases"][service], "--nats", nats_url],
             cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600, check=False,
         )

@@ -13,9 +13,9 @@ from typing import Any
 import psutil
 import pytest
 
+from harness.audit.availability import OPERATIONS
 from harness.audit.collect import run_audit
-from harness.audit.live import OPERATIONS
-from harness.config.scenario import load_scenario
+from harness.config.loading import load_scenario
 from harness.deploy.manifests import load_manifests
 from harness.results.audit_files import AUDIT_FILE, DEPENDENCIES_PICTURE, load_audit
 from tests.support.deployments import ROOT, die_with_pytest, while_running

@@ -18,7 +18,7 @@ import psutil
 import pytest
 import yaml
 
-from harness.config.scenario import load_scenario
+from harness.config.loading import load_scenario
 from tests.support.deployments import ROOT, die_with_pytest, stop_alone, while_running
 from tests.support.polling import wait_until
 

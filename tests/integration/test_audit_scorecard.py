@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from harness.audit.collect import run_audit
-from harness.config.scenario import load_scenario
+from harness.config.loading import load_scenario
 from tests.support.paths import ROOT, SAMPLE
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from harness.config.errors import HarnessError
-from harness.config.scenario import load_scenario
+from harness.config.loading import load_scenario
 from tests.support.paths import BASELINE, ROOT
 
 pytestmark = pytest.mark.integration

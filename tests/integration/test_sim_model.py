@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.config.scenario import load_scenario
+from harness.config.loading import load_scenario
 from sim import calibrate
 from sim.params import COMPONENTS
 from tests.support.paths import BASELINE

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,6 +26,7 @@ class RunningUp:
     base_url: str
     process: subprocess.Popen[str]
     workdir: Path
+    env: dict[str, str] = field(default_factory=dict)  # what `archbench` was given besides ours
 
     def descendants(self) -> list[psutil.Process]:
         try:
@@ -68,13 +69,15 @@ def die_with_pytest() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
-def start_up(architecture: str, workdir: Path, *extra: str, deadline_s: float = 120.0) -> RunningUp:
-    """Run `archbench up` and wait for the base URL it prints on stdout."""
+def start_up(architecture: str, workdir: Path, *extra: str, deadline_s: float = 120.0,
+             env: dict[str, str] | None = None) -> RunningUp:
+    """Run `archbench up` (with `env` added to ours) and wait for the base URL it prints."""
+    env = env or {}
     argv = [sys.executable, "-m", "harness", "up", architecture, "--workdir", str(workdir), *extra]
     with open(workdir.parent / "up.stderr", "w") as stderr:
         process = subprocess.Popen(
             argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True,
-            env={**os.environ, "COLUMNS": "200"}, preexec_fn=die_with_pytest,
+            env={**os.environ, **env, "COLUMNS": "200"}, preexec_fn=die_with_pytest,
         )
     assert process.stdout is not None
     os.set_blocking(process.stdout.fileno(), False)
@@ -92,7 +95,7 @@ def start_up(architecture: str, workdir: Path, *extra: str, deadline_s: float = 
 
     try:
         return RunningUp(architecture, wait_until(base_url, deadline_s, "archbench up printing its base URL"),
-                         process, workdir)
+                         process, workdir, env)
     except AssertionError:
         process.send_signal(signal.SIGINT)
         process.wait(20)

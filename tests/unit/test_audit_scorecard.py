@@ -65,6 +65,33 @@ def test_a_claim_needs_its_significant_metrics_to_agree() -> None:
     assert agree["verdict"] == "supported" and "b not significant" in agree["reason"]
 
 
+def test_a_claim_compares_the_two_architectures_it_names() -> None:
+    three = Metric("m", "", True, "t", "", {"monolith": Value.exact(4), "microservices": Value.exact(9),
+                                             "monolith-solo": Value.exact(2)})
+    solo = judge_metric(three, "monolith-solo < monolith", 0.05)
+    assert solo["verdict"] == "supported" and solo["note"] == "monolith-solo lower by 50%"
+    assert set(solo) == {"verdict", "note", "monolith-solo", "monolith"}
+    assert judge_metric(three, "microservices > monolith-solo", 0.05)["verdict"] == "supported"
+
+
+def test_a_claim_naming_an_architecture_absent_from_the_run_is_not_evaluated() -> None:
+    claim = Claim(claim="c", side="monolith-solo", kind="pro", metrics=["a"],
+                  holds_if="monolith-solo < monolith")
+    row = judge(claim, {"a": _metric(Value.exact(1), Value.exact(2))})
+    assert row["verdict"] == "not evaluated"
+
+
+@pytest.mark.parametrize(("holds_if", "side", "message"), [
+    ("monolith < monolith", "monolith", "compares monolith with itself"),
+    ("monolith << microservices", "monolith", "expected 'A < B' or 'A > B'"),
+    ("monolith < microservices", "mainframe", "'mainframe' is neither monolith nor microservices"),
+])
+def test_a_claim_must_name_two_architectures_and_argue_for_one(holds_if: str, side: str,
+                                                                message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Claim(claim="c", side=side, kind="pro", metrics=["a"], holds_if=holds_if)
+
+
 def test_the_shipped_claims_cover_both_sides() -> None:
     claims = load_claims()
     assert {c.side for c in claims} == {"monolith", "microservices"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from harness.config.errors import HarnessError
-from harness.config.scenario import load_scenario
+from harness.config.loading import load_scenario
 from sim.errors import SimError
 from sim.study import variants
 from tests.support.paths import BASELINE

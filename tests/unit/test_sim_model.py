@@ -11,7 +11,8 @@ import tomllib
 import numpy as np
 import pytest
 
-from harness.config.scenario import Scenario, load_scenario
+from harness.config.loading import load_scenario
+from harness.config.scenario import Scenario
 from sim import calibrate, model, params
 from sim.model import CONSUMERS, EMITS, SERVICES, Outcome
 from sim.params import OPERATIONS

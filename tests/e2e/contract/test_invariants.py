@@ -32,7 +32,7 @@ def test_archbench_check_finds_every_invariant_holding_on_the_live_deployment(
     result = subprocess.run(
         [sys.executable, "-m", "harness", "check", str(deployment.workdir)], cwd=ROOT,
         capture_output=True, text=True, timeout=300, check=False, preexec_fn=die_with_pytest,
-        env={**os.environ, "COLUMNS": "200"})
+        env={**os.environ, **deployment.env, "COLUMNS": "200"})
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{deployment.architecture} checked" in result.stdout
