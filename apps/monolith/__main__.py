@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 
 import asyncpg
-import uvicorn
 
 from apps.booking.dataset import DatasetSpec
 from apps.booking.errors import DomainError
-from apps.monolith.catalog import DatasetMismatch, seed
+from apps.monolith.catalog import seed
 from apps.monolith.schema import migrate
-
-
-def _dataset(text: str) -> DatasetSpec:
-    return DatasetSpec.from_mapping(json.loads(text))
+from apps.platform import launch
+from apps.platform.catalog import DatasetMismatch
 
 
 async def _init(dsn: str, spec: DatasetSpec) -> bool:
@@ -44,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "init":
         try:
-            loaded = asyncio.run(_init(args.dsn, _dataset(args.dataset)))
+            loaded = asyncio.run(_init(args.dsn, launch.dataset_spec(args.dataset)))
         except (DomainError, DatasetMismatch, TypeError, ValueError) as exc:
             print(f"monolith init: {exc}", file=sys.stderr)
             return 2
@@ -54,11 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     os.environ.setdefault("ARCHBENCH_WORKERS", str(args.workers))
-    uvicorn.run(
-        "apps.monolith.bootstrap:create_app", factory=True, host=args.host, port=args.port,
-        workers=args.workers, loop="uvloop", http="httptools", access_log=False,
-        log_level="warning", timeout_graceful_shutdown=5,
-    )
+    launch.serve("apps.monolith.bootstrap:create_app", args.host, args.port, args.workers)
     return 0
 
 

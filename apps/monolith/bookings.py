@@ -4,29 +4,9 @@ from __future__ import annotations
 
 import asyncpg
 
-from apps.booking.lifecycle import Booking, BookingStatus, RejectionReason
-
-_COLUMNS = (
-    "booking_id, customer_id, hotel_id, room_type_id, check_in, nights, units, amount_cents, "
-    "status, reason, created_at, updated_at"
-)
-
-
-def _from_row(row: asyncpg.Record) -> Booking:
-    return Booking(
-        booking_id=row["booking_id"],
-        customer_id=row["customer_id"],
-        hotel_id=row["hotel_id"],
-        room_type_id=row["room_type_id"],
-        check_in=row["check_in"],
-        nights=row["nights"],
-        units=row["units"],
-        amount_cents=row["amount_cents"],
-        status=BookingStatus(row["status"]),
-        reason=RejectionReason(row["reason"]) if row["reason"] else None,
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
+from apps.booking.lifecycle import Booking
+from apps.platform.bookings import BOOKING_COLUMNS as _COLUMNS
+from apps.platform.bookings import booking_from_row as _from_row
 
 
 async def insert(conn: asyncpg.Connection, b: Booking) -> None:

@@ -4,34 +4,10 @@ from __future__ import annotations
 
 import asyncpg
 
-DDL = """
-CREATE TABLE IF NOT EXISTS dataset (
-    id integer PRIMARY KEY CHECK (id = 1),
-    spec jsonb NOT NULL,
-    start_date date NOT NULL,
-    horizon_days integer NOT NULL
-);
-CREATE TABLE IF NOT EXISTS hotels (
-    hotel_id text PRIMARY KEY,
-    name text NOT NULL,
-    city text NOT NULL
-);
-CREATE INDEX IF NOT EXISTS hotels_city ON hotels (lower(city), hotel_id);
-CREATE TABLE IF NOT EXISTS room_types (
-    room_type_id text PRIMARY KEY,
-    hotel_id text NOT NULL REFERENCES hotels,
-    name text NOT NULL,
-    units integer NOT NULL CHECK (units > 0),
-    nightly_rate_cents integer NOT NULL CHECK (nightly_rate_cents > 0)
-);
-CREATE INDEX IF NOT EXISTS room_types_hotel ON room_types (hotel_id, room_type_id);
-CREATE TABLE IF NOT EXISTS inventory (
-    room_type_id text NOT NULL REFERENCES room_types,
-    night date NOT NULL,
-    capacity integer NOT NULL,
-    held integer NOT NULL DEFAULT 0 CHECK (held >= 0 AND held <= capacity),
-    PRIMARY KEY (room_type_id, night)
-);
+from apps.platform import catalog, inventory
+
+# The catalog and the holds come first: bookings reference the room types.
+DDL = catalog.DDL + inventory.DDL + """
 CREATE TABLE IF NOT EXISTS bookings (
     booking_id text PRIMARY KEY,
     customer_id text NOT NULL,

@@ -7,7 +7,7 @@ default schema) and a replay's fresh copy (a connection whose search_path is the
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -26,6 +26,7 @@ from apps.booking.events import (
     PaymentRefunded,
 )
 from apps.booking.lifecycle import BookingStatus, utc_millis
+from apps.booking.pricing import stay_end
 from apps.microservices.common.envelope import Envelope
 
 DDL = """
@@ -95,11 +96,6 @@ async def seed_availability(conn: asyncpg.Connection, catalog: Catalog) -> None:
         [n for _ in room_types for n in nights],
         [r.units for r in room_types for _ in nights],
     )
-
-
-def stay_end(check_in: date, nights: int) -> date:
-    """The check-out day: the first night the stay no longer occupies."""
-    return check_in + timedelta(days=nights)
 
 
 async def _booking_requested(conn: asyncpg.Connection, e: BookingRequested, at: datetime) -> None:
