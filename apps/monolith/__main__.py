@@ -29,12 +29,8 @@ async def _init(dsn: str, spec: DatasetSpec) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m apps.monolith")
     sub = parser.add_subparsers(dest="command", required=True)
-    init = sub.add_parser("init", help="create the schema and load the dataset (idempotent)")
-    init.add_argument("--dsn", required=True)
-    init.add_argument("--dataset", default="{}", help="DatasetSpec fields as JSON")
-    serve = sub.add_parser("serve", help="serve the HTTP contract (ARCHBENCH_DSN etc. from env)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, required=True)
+    serve = launch.add_init_and_serve(sub, "create the schema and load the dataset (idempotent)",
+                                      "serve the HTTP contract (ARCHBENCH_DSN etc. from env)")
     serve.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
 

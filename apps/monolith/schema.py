@@ -5,22 +5,11 @@ from __future__ import annotations
 import asyncpg
 
 from apps.platform import catalog, inventory
+from apps.platform.bookings import BOOKING_COLUMN_TYPES
 
 # The catalog and the holds come first: bookings reference the room types.
-DDL = catalog.DDL + inventory.DDL + """
-CREATE TABLE IF NOT EXISTS bookings (
-    booking_id text PRIMARY KEY,
-    customer_id text NOT NULL,
-    hotel_id text NOT NULL,
-    room_type_id text NOT NULL REFERENCES room_types,
-    check_in date NOT NULL,
-    nights integer NOT NULL,
-    units integer NOT NULL,
-    amount_cents bigint NOT NULL,
-    status text NOT NULL,
-    reason text,
-    created_at timestamptz NOT NULL,
-    updated_at timestamptz NOT NULL
+DDL = catalog.DDL + inventory.DDL + "CREATE TABLE IF NOT EXISTS bookings (" + BOOKING_COLUMN_TYPES + """,
+    FOREIGN KEY (room_type_id) REFERENCES room_types
 );
 CREATE INDEX IF NOT EXISTS bookings_customer ON bookings (customer_id, created_at DESC);
 CREATE INDEX IF NOT EXISTS bookings_pending ON bookings (created_at) WHERE status = 'pending';

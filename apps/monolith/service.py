@@ -23,6 +23,7 @@ from apps.booking.lifecycle import Booking, BookingStatus, RejectionReason
 from apps.contract.errors import IdempotencyConflict, NotFound
 from apps.monolith import bookings, inventory, notifications, payments
 from apps.payment_provider.client import PaymentClient, PaymentProviderError
+from apps.platform.bookings import claim_idempotency_key
 from apps.platform.retry import retrying
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ class BookingService:
 
         async def hold_and_record(conn: asyncpg.Connection) -> Booking | str:
             if idempotency_key is not None:
-                other = await bookings.claim_idempotency_key(
+                other = await claim_idempotency_key(
                     conn, idempotency_key, fingerprint, booking_id
                 )
                 if other is not None:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import date
 from typing import Any, TypeVar
 
 import asyncpg
+import pytest
 
 from apps.booking.dataset import DatasetSpec
 from apps.platform import catalog, inventory
@@ -72,3 +73,15 @@ class SyncPostgresInventory:
         self._run(self._conn.close())
         self._loop.close()
         self._postgres.drop_database(self._name)
+
+
+def inventory_database(spec: DatasetSpec) -> Any:
+    """A module-scoped fixture `database`: one database of `spec` for the module's tests."""
+
+    @pytest.fixture(scope="module")
+    def database(postgres: PostgresServer) -> Iterator[SyncPostgresInventory]:
+        backend = SyncPostgresInventory(postgres, spec)
+        yield backend
+        backend.close()
+
+    return database

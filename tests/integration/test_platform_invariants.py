@@ -3,23 +3,14 @@ tests/booking_workflow.py, so an overbooking bug in the SQL both architectures r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from hypothesis import settings
 
-from harness.postgres import PostgresServer
 from tests.booking_workflow import SPEC, BookingWorkflow
-from tests.integration.pg_inventory import SyncPostgresInventory
+from tests.integration.pg_inventory import SyncPostgresInventory, inventory_database
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def database(postgres: PostgresServer) -> Iterator[SyncPostgresInventory]:
-    backend = SyncPostgresInventory(postgres, SPEC)
-    yield backend
-    backend.close()
+database = inventory_database(SPEC)
 
 
 def test_random_booking_workflows_keep_the_invariants_in_postgres(

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from harness.postgres import PostgresServer
-from tests.integration.pg_inventory import SyncPostgresInventory
+from tests.integration.pg_inventory import SyncPostgresInventory, inventory_database
 from tests.inventory_contract import SPEC, InventoryContract
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def database(postgres: PostgresServer) -> Iterator[SyncPostgresInventory]:
-    backend = SyncPostgresInventory(postgres, SPEC)
-    yield backend
-    backend.close()
+database = inventory_database(SPEC)
 
 
 class TestPostgresInventory(InventoryContract):

@@ -27,6 +27,7 @@ from apps.microservices.booking.replay import replay
 from apps.microservices.common.consumer import Subscription, Tx, Work
 from apps.microservices.common.envelope import Envelope
 from apps.microservices.common.runtime import Runtime, ServiceDefinition, create_app, runtime_of
+from apps.platform.bookings import claim_idempotency_key
 from apps.platform.http import JSON, json_body
 from apps.platform.retry import retrying
 
@@ -77,7 +78,7 @@ async def create_booking(request: Request) -> JSON:
 async def _request(tx: Tx, runtime: Runtime, command: CreateBooking, key: str | None) -> Booking:
     booking_id = str(uuid.uuid4())
     if key is not None:
-        other = await store.claim_idempotency_key(tx.conn, key, command.fingerprint(), booking_id)
+        other = await claim_idempotency_key(tx.conn, key, command.fingerprint(), booking_id)
         if other is not None:
             if other[0] != command.fingerprint():
                 raise IdempotencyConflict("Idempotency-Key: already used with a different request body")

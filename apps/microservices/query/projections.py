@@ -28,22 +28,9 @@ from apps.booking.events import (
 from apps.booking.lifecycle import BookingStatus, utc_millis
 from apps.booking.pricing import stay_end
 from apps.microservices.common.envelope import Envelope
+from apps.platform.bookings import BOOKING_COLUMN_TYPES
 
-DDL = """
-CREATE TABLE IF NOT EXISTS booking_view (
-    booking_id text PRIMARY KEY,
-    customer_id text NOT NULL,
-    hotel_id text NOT NULL,
-    room_type_id text NOT NULL,
-    check_in date NOT NULL,
-    nights integer NOT NULL,
-    units integer NOT NULL,
-    amount_cents bigint NOT NULL,
-    status text NOT NULL,
-    reason text,
-    created_at timestamptz NOT NULL,
-    updated_at timestamptz NOT NULL
-);
+DDL = "CREATE TABLE IF NOT EXISTS booking_view (" + BOOKING_COLUMN_TYPES + """);
 CREATE INDEX IF NOT EXISTS booking_view_customer
     ON booking_view (customer_id, created_at DESC, booking_id DESC);
 CREATE TABLE IF NOT EXISTS availability_view (
