@@ -11,11 +11,3 @@ class DomainError(Exception):
 
 class ValidationError(DomainError):
     code = "validation_error"
-
-
-class NotFound(DomainError):
-    code = "not_found"
-
-
-class IdempotencyConflict(DomainError):
-    code = "idempotency_conflict"

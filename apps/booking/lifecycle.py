@@ -11,7 +11,7 @@ from apps.booking.errors import DomainError, ValidationError
 from apps.booking.pricing import amount_cents
 
 if TYPE_CHECKING:
-    # Only for annotations: commands imports RejectionReason from here.
+    # Only for annotations: nothing of either is needed at run time.
     from apps.booking.catalog import RoomType
     from apps.booking.commands import CreateBooking
 
@@ -94,6 +94,17 @@ class Booking:
             reason=RejectionReason(reason),
             updated_at=utc_millis(at),
         )
+
+    def settle(self, rejection: RejectionReason | None, at: datetime) -> Booking | None:
+        """The outcome of inventory and payment applied: confirmed when `rejection` is None,
+        rejected otherwise; None when the booking was decided already.
+
+        Outcomes arrive late and twice (a redelivered event, a recovery racing the request), and
+        the first one decides: a later one changes nothing rather than being an error.
+        """
+        if self.is_terminal:
+            return None
+        return self.confirm(at) if rejection is None else self.reject(rejection, at)
 
     def cancel(self, at: datetime) -> Booking:
         if self.status != BookingStatus.CONFIRMED:

@@ -12,12 +12,10 @@ import json
 import sys
 from pathlib import Path
 
-import uvicorn
-
-from apps.booking.dataset import DatasetSpec
 from apps.booking.errors import DomainError
-from apps.microservices.common.reference import DatasetMismatch
 from apps.microservices.common.runtime import initialise
+from apps.platform import launch
+from apps.platform.catalog import DatasetMismatch
 
 SERVICES = ("booking", "inventory", "payment", "notification", "query")
 
@@ -26,20 +24,12 @@ def manifest_path(service: str) -> Path:
     return Path(__file__).resolve().parent / service / "manifest.toml"
 
 
-def _dataset(text: str) -> DatasetSpec:
-    return DatasetSpec.from_mapping(json.loads(text))
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m apps.microservices")
     parser.add_argument("service", choices=SERVICES)
     sub = parser.add_subparsers(dest="command", required=True)
-    init = sub.add_parser("init", help="create the service's tables, load its reference data")
-    init.add_argument("--dsn", required=True)
-    init.add_argument("--dataset", default="{}", help="DatasetSpec fields as JSON")
-    serve = sub.add_parser("serve", help="run the service (ARCHBENCH_DSN, ARCHBENCH_NATS_URL, ...)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, required=True)
+    launch.add_init_and_serve(sub, "create the service's tables, load its reference data",
+                              "run the service (ARCHBENCH_DSN, ARCHBENCH_NATS_URL, ...)")
     replay = sub.add_parser("replay", help="rebuild state from the JetStream log and compare")
     replay.add_argument("--dsn", required=True)
     replay.add_argument("--nats", required=True)
@@ -48,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "init":
         try:
-            asyncio.run(initialise(module.DEFINITION, args.dsn, _dataset(args.dataset)))
+            asyncio.run(initialise(module.DEFINITION, args.dsn, launch.dataset_spec(args.dataset)))
         except (DomainError, DatasetMismatch, TypeError, ValueError) as exc:
             print(f"{args.service} init: {exc}", file=sys.stderr)
             return 2
@@ -60,11 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         report = asyncio.run(module.replay(args.dsn, args.nats))
         print(json.dumps(report))
         return 0 if report.get("differences", 0) == 0 else 1
-    uvicorn.run(
-        f"apps.microservices.{args.service}.service:create", factory=True, host=args.host,
-        port=args.port, workers=1, loop="uvloop", http="httptools", access_log=False,
-        log_level="warning", timeout_graceful_shutdown=5,
-    )
+    launch.serve(f"apps.microservices.{args.service}.service:create", args.host, args.port)
     return 0
 
 

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 
 import asyncpg
-import uvicorn
 
 from apps.booking.dataset import DatasetSpec
 from apps.booking.errors import DomainError
-from apps.monolith.catalog import DatasetMismatch, seed
+from apps.monolith.catalog import seed
 from apps.monolith.schema import migrate
-
-
-def _dataset(text: str) -> DatasetSpec:
-    return DatasetSpec.from_mapping(json.loads(text))
+from apps.platform import launch
+from apps.platform.catalog import DatasetMismatch
 
 
 async def _init(dsn: str, spec: DatasetSpec) -> bool:
@@ -33,18 +29,14 @@ async def _init(dsn: str, spec: DatasetSpec) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m apps.monolith")
     sub = parser.add_subparsers(dest="command", required=True)
-    init = sub.add_parser("init", help="create the schema and load the dataset (idempotent)")
-    init.add_argument("--dsn", required=True)
-    init.add_argument("--dataset", default="{}", help="DatasetSpec fields as JSON")
-    serve = sub.add_parser("serve", help="serve the HTTP contract (ARCHBENCH_DSN etc. from env)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, required=True)
+    serve = launch.add_init_and_serve(sub, "create the schema and load the dataset (idempotent)",
+                                      "serve the HTTP contract (ARCHBENCH_DSN etc. from env)")
     serve.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
 
     if args.command == "init":
         try:
-            loaded = asyncio.run(_init(args.dsn, _dataset(args.dataset)))
+            loaded = asyncio.run(_init(args.dsn, launch.dataset_spec(args.dataset)))
         except (DomainError, DatasetMismatch, TypeError, ValueError) as exc:
             print(f"monolith init: {exc}", file=sys.stderr)
             return 2
@@ -54,11 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     os.environ.setdefault("ARCHBENCH_WORKERS", str(args.workers))
-    uvicorn.run(
-        "apps.monolith.bootstrap:create_app", factory=True, host=args.host, port=args.port,
-        workers=args.workers, loop="uvloop", http="httptools", access_log=False,
-        log_level="warning", timeout_graceful_shutdown=5,
-    )
+    launch.serve("apps.monolith.bootstrap:create_app", args.host, args.port, args.workers)
     return 0
 
 

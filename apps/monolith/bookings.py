@@ -1,32 +1,14 @@
-"""Booking context of the monolith: storing and reading bookings and their idempotency keys."""
+"""Booking context of the monolith: storing bookings; reads and idempotency keys run the shared SQL
+(apps.platform.bookings) with the query service."""
 
 from __future__ import annotations
 
 import asyncpg
 
-from apps.booking.lifecycle import Booking, BookingStatus, RejectionReason
-
-_COLUMNS = (
-    "booking_id, customer_id, hotel_id, room_type_id, check_in, nights, units, amount_cents, "
-    "status, reason, created_at, updated_at"
-)
-
-
-def _from_row(row: asyncpg.Record) -> Booking:
-    return Booking(
-        booking_id=row["booking_id"],
-        customer_id=row["customer_id"],
-        hotel_id=row["hotel_id"],
-        room_type_id=row["room_type_id"],
-        check_in=row["check_in"],
-        nights=row["nights"],
-        units=row["units"],
-        amount_cents=row["amount_cents"],
-        status=BookingStatus(row["status"]),
-        reason=RejectionReason(row["reason"]) if row["reason"] else None,
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
+from apps.booking.lifecycle import Booking
+from apps.platform.bookings import BOOKING_COLUMNS as _COLUMNS
+from apps.platform.bookings import booking_by_id, bookings_of_customer
+from apps.platform.bookings import booking_from_row as _from_row
 
 
 async def insert(conn: asyncpg.Connection, b: Booking) -> None:
@@ -39,10 +21,7 @@ async def insert(conn: asyncpg.Connection, b: Booking) -> None:
 
 
 async def get(conn: asyncpg.Connection, booking_id: str, *, for_update: bool = False) -> Booking | None:
-    lock = " FOR UPDATE" if for_update else ""
-    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM bookings WHERE booking_id = $1{lock}",
-                              booking_id)
-    return _from_row(row) if row else None
+    return await booking_by_id(conn, booking_id, "bookings", for_update=for_update)
 
 
 async def transition(conn: asyncpg.Connection, before: Booking, after: Booking) -> bool:
@@ -61,12 +40,7 @@ async def transition(conn: asyncpg.Connection, before: Booking, after: Booking) 
 
 
 async def for_customer(conn: asyncpg.Connection, customer_id: str) -> list[Booking]:
-    rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM bookings WHERE customer_id = $1 "
-        "ORDER BY created_at DESC, booking_id DESC",
-        customer_id,
-    )
-    return [_from_row(r) for r in rows]
+    return await bookings_of_customer(conn, customer_id, "bookings")
 
 
 async def pending(conn: asyncpg.Connection, older_than_s: float, limit: int = 100) -> list[Booking]:
@@ -76,24 +50,3 @@ async def pending(conn: asyncpg.Connection, older_than_s: float, limit: int = 10
         older_than_s, limit,
     )
     return [_from_row(r) for r in rows]
-
-
-async def claim_idempotency_key(
-    conn: asyncpg.Connection, key: str, fingerprint: str, booking_id: str
-) -> tuple[str, str] | None:
-    """Claim `key` for `booking_id`; if another request holds it, its (fingerprint, booking id).
-
-    ON CONFLICT waits for a concurrent claim of the same key to commit, so two racing requests
-    can never both create a booking.
-    """
-    claimed = await conn.fetchval(
-        "INSERT INTO idempotency_keys (key, fingerprint, booking_id) VALUES ($1, $2, $3) "
-        "ON CONFLICT (key) DO NOTHING RETURNING booking_id",
-        key, fingerprint, booking_id,
-    )
-    if claimed is not None:
-        return None
-    row = await conn.fetchrow(
-        "SELECT fingerprint, booking_id FROM idempotency_keys WHERE key = $1", key
-    )
-    return (row["fingerprint"], row["booking_id"])

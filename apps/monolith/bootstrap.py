@@ -9,12 +9,13 @@ from collections.abc import AsyncIterator
 import asyncpg
 from starlette.applications import Starlette
 
-from apps.monolith.catalog import load_catalog
 from apps.monolith.config import Settings
-from apps.monolith.http import EXCEPTION_HANDLERS, ROUTES
-from apps.monolith.process import die_with_parent
+from apps.monolith.http import ROUTES
 from apps.monolith.service import BookingService
 from apps.payment_provider.client import PaymentClient
+from apps.platform.catalog import load_catalog
+from apps.platform.http import EXCEPTION_HANDLERS
+from apps.platform.process import die_with_parent
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:

@@ -1,13 +1,10 @@
-"""The monolith's settings: they enter here only, from the environment the harness sets.
-
-Precedence (documented in README): scenario file < environment < command line; the harness and
-`python -m apps.monolith serve` resolve the first and last into these variables.
-"""
+"""The monolith's settings, read from the environment (apps.platform.settings says how)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
+
+from apps.platform import settings
 
 
 @dataclass(frozen=True)
@@ -22,18 +19,4 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        env = dict(os.environ if env is None else env)
-        missing = [k for k in ("ARCHBENCH_DSN", "ARCHBENCH_PAYMENT_URL") if not env.get(k)]
-        if missing:
-            raise SystemExit(f"monolith: set {', '.join(missing)}")
-        return cls(
-            dsn=env["ARCHBENCH_DSN"],
-            payment_url=env["ARCHBENCH_PAYMENT_URL"],
-            pool_min=int(env.get("ARCHBENCH_POOL_MIN", cls.pool_min)),
-            pool_max=int(env.get("ARCHBENCH_POOL_MAX", cls.pool_max)),
-            payment_timeout_s=float(env.get("ARCHBENCH_PAYMENT_TIMEOUT_S", cls.payment_timeout_s)),
-            recovery_interval_s=float(
-                env.get("ARCHBENCH_RECOVERY_INTERVAL_S", cls.recovery_interval_s)
-            ),
-            recovery_grace_s=float(env.get("ARCHBENCH_RECOVERY_GRACE_S", cls.recovery_grace_s)),
-        )
+        return settings.from_env(cls, "monolith", env)

@@ -1,19 +1,13 @@
-"""HTTP entry points of the monolith: parse, hand to the service, map domain errors to statuses."""
+"""HTTP entry points of the monolith: parse, hand to the service or the shared reads, answer JSON."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Route
 
-from apps.booking.errors import DomainError, ValidationError
 from apps.booking.lifecycle import BookingStatus
-from apps.booking.openapi import openapi_document
-from apps.booking.validation import (
+from apps.contract.openapi import openapi_document
+from apps.contract.validation import (
     parse_booking_id,
     parse_check_availability,
     parse_create_booking,
@@ -21,26 +15,9 @@ from apps.booking.validation import (
     parse_list_hotels,
     storable,
 )
-from apps.monolith import catalog
 from apps.monolith.service import BookingService
-
-_STATUS = {
-    "validation_error": 422,
-    "not_found": 404,
-    "idempotency_conflict": 409,
-    "not_cancellable": 409,
-}
-
-
-class JSON(Response):
-    media_type = "application/json"
-
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
-
-
-def error(status: int, code: str, message: str) -> JSON:
-    return JSON({"error": {"code": code, "message": message}}, status_code=status)
+from apps.platform import catalog, inventory
+from apps.platform.http import JSON, json_body
 
 
 def _service(request: Request) -> BookingService:
@@ -61,15 +38,12 @@ async def availability(request: Request) -> JSON:
     service = _service(request)
     query = parse_check_availability(request.query_params, service.catalog)
     async with service.pool.acquire() as conn:
-        return JSON(await catalog.availability(conn, service.catalog, query))
+        return JSON(await inventory.availability(conn, service.catalog, query))
 
 
 async def create_booking(request: Request) -> JSON:
     service = _service(request)
-    try:
-        body = orjson.loads(await request.body())
-    except orjson.JSONDecodeError as exc:
-        raise ValidationError(f"body: malformed JSON ({exc})") from None
+    body = await json_body(request)
     key = parse_idempotency_key(request.headers.get("idempotency-key"))
     command = parse_create_booking(body, service.catalog)
     booking = await service.create(command, key)
@@ -98,21 +72,6 @@ async def openapi(request: Request) -> JSON:
     return JSON(openapi_document("monolith"))
 
 
-async def on_domain_error(request: Request, exc: Exception) -> JSON:
-    assert isinstance(exc, DomainError)
-    return error(_STATUS.get(exc.code, 422), exc.code, exc.message)
-
-
-async def on_http_error(request: Request, exc: Exception) -> JSON:
-    assert isinstance(exc, HTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    return error(exc.status_code, code, str(exc.detail))
-
-
-async def on_unexpected(request: Request, exc: Exception) -> JSON:
-    return error(500, "internal_error", "internal error; see the server log")
-
-
 ROUTES = [
     Route("/health", health, methods=["GET"]),
     Route("/openapi.json", openapi, methods=["GET"]),
@@ -123,8 +82,3 @@ ROUTES = [
     Route("/bookings/{booking_id}/cancel", cancel_booking, methods=["POST"]),
     Route("/customers/{customer_id}/bookings", customer_bookings, methods=["GET"]),
 ]
-EXCEPTION_HANDLERS = {
-    DomainError: on_domain_error,
-    HTTPException: on_http_error,
-    Exception: on_unexpected,
-}

@@ -19,15 +19,16 @@ import asyncpg
 
 from apps.booking.catalog import Catalog
 from apps.booking.commands import CreateBooking
-from apps.booking.errors import IdempotencyConflict, NotFound
 from apps.booking.lifecycle import Booking, BookingStatus, RejectionReason
+from apps.contract.errors import IdempotencyConflict, NotFound
 from apps.monolith import bookings, inventory, notifications, payments
 from apps.payment_provider.client import PaymentClient, PaymentProviderError
+from apps.platform.bookings import claim_idempotency_key
+from apps.platform.retry import retrying
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _RECOVERY_LOCK = 0x6172_6368  # "arch": one worker at a time re-drives unfinished work
-_RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 
 
 def _now() -> datetime:
@@ -46,7 +47,7 @@ class BookingService:
 
         async def hold_and_record(conn: asyncpg.Connection) -> Booking | str:
             if idempotency_key is not None:
-                other = await bookings.claim_idempotency_key(
+                other = await claim_idempotency_key(
                     conn, idempotency_key, fingerprint, booking_id
                 )
                 if other is not None:
@@ -58,8 +59,7 @@ class BookingService:
             room_type = self.catalog.room_type(command.room_type_id)
             assert room_type is not None  # the command was validated against the catalog
             booking = Booking.pending(booking_id, command, room_type, _now())
-            held = await inventory.hold(conn, command.room_type_id, command.check_in,
-                                        command.nights, command.units)
+            held = await inventory.hold(conn, booking)
             if not held:
                 booking = booking.reject(RejectionReason.SOLD_OUT, booking.created_at)
             await bookings.insert(conn, booking)
@@ -89,21 +89,18 @@ class BookingService:
             return booking
 
         async def apply(conn: asyncpg.Connection) -> Booking:
-            now = _now()
-            if auth.approved:
-                after = booking.confirm(now)
-                if await bookings.transition(conn, booking, after):
+            rejection = None if auth.approved else RejectionReason.PAYMENT_DECLINED
+            after = booking.settle(rejection, _now())
+            # The conditional update makes the first outcome win when the request and the
+            # recovery race to settle the same booking; the loser changes nothing.
+            if after is not None and await bookings.transition(conn, booking, after):
+                if auth.approved:
                     await payments.mark_authorized(conn, booking.booking_id, auth.authorization_id)
-                    await notifications.notify(conn, after)
-                    return after
-            else:
-                after = booking.reject(RejectionReason.PAYMENT_DECLINED, now)
-                if await bookings.transition(conn, booking, after):
-                    await inventory.release(conn, booking.room_type_id, booking.check_in,
-                                            booking.nights, booking.units)
+                else:
+                    await inventory.release(conn, booking)
                     await payments.mark_declined(conn, booking.booking_id, auth.authorization_id)
-                    await notifications.notify(conn, after)
-                    return after
+                await notifications.notify(conn, after)
+                return after
             current = await bookings.get(conn, booking.booking_id)
             assert current is not None
             return current
@@ -117,8 +114,7 @@ class BookingService:
                 raise NotFound(f"booking {booking_id} not found")
             after = booking.cancel(_now())
             await bookings.transition(conn, booking, after)
-            await inventory.release(conn, booking.room_type_id, booking.check_in,
-                                    booking.nights, booking.units)
+            await inventory.release(conn, booking)
             await payments.owe_refund(conn, booking_id)
             await notifications.notify(conn, after)
             return after
@@ -197,12 +193,8 @@ class BookingService:
         return True
 
     async def _in_transaction(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-        for attempt in range(5):
-            try:
-                async with self.pool.acquire() as conn, conn.transaction():
-                    return await work(conn)
-            except _RETRYABLE:
-                if attempt == 4:
-                    raise
-                await asyncio.sleep(0.005 * 2**attempt)
-        raise AssertionError("unreachable")
+        async def attempt() -> T:
+            async with self.pool.acquire() as conn, conn.transaction():
+                return await work(conn)
+
+        return await retrying(attempt)

@@ -13,8 +13,9 @@
 
 Components: in the monolith, the bounded contexts its manifest names (`[contexts]`) plus
 `platform` (its other modules); in the microservices, one per service plus the launcher. Both share
-the `domain` (apps.booking), the `payment client` and, for the services, the `common` platform
-library: shared libraries are components too, so what every deployable loads is counted.
+the `domain` (apps.booking), the `contract`, the `shared platform` and its `shared SQL`, the
+`payment client` and, for the services, the `common` platform library: shared libraries are
+components too, so what every deployable loads is counted.
 """
 
 from __future__ import annotations
@@ -39,10 +40,14 @@ PAYMENT_CLIENT = "apps.payment_provider.client"
 PAYMENT_PROVIDER = "payment_provider"
 GATEWAY = "gateway"
 LIBRARIES = {"apps.booking": "domain", PAYMENT_CLIENT: "payment client",
-             "apps.microservices.common": "common"}
+             "apps.microservices.common": "common", "apps.contract": "contract",
+             "apps.platform": "shared platform",
+             # the rules both architectures run as the same SQL: business rules, not plumbing
+             "apps.platform.inventory": "shared SQL", "apps.platform.catalog": "shared SQL",
+             "apps.platform.bookings": "shared SQL"}
 
 # components whose code is plumbing every deployable needs, not business rules
-CROSS_CUTTING = {"platform", "launcher", "common"}
+CROSS_CUTTING = {"platform", "launcher", "common", "shared platform"}
 _DEFINE = re.compile(r"\bCREATE\s+(?:UNLOGGED\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)")
 # SQL keywords in capitals, as this code base writes them: prose in strings does not match
 _WRITE = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+(\w+)")

@@ -33,7 +33,7 @@ from apps.booking.events import (
     PaymentDeclined,
 )
 from apps.booking.lifecycle import RejectionReason
-from apps.booking.validation import ListHotels, select_hotels
+from apps.contract.validation import ListHotels, select_hotels
 from apps.microservices.common import bus
 from apps.microservices.common.envelope import Envelope, envelope_for, subject
 from harness.deploy.nats import NatsServer

@@ -115,6 +115,23 @@ def test_only_a_confirmed_booking_can_be_cancelled(status: BookingStatus) -> Non
     assert isinstance(raised.value, DomainError)
 
 
+@pytest.mark.parametrize("rejection", [None, *RejectionReason])
+def test_the_first_outcome_settles_a_pending_booking(rejection: RejectionReason | None) -> None:
+    settled = pending().settle(rejection, T1)
+    assert settled is not None
+    expected = pending().confirm(T1) if rejection is None else pending().reject(rejection, T1)
+    assert settled == expected
+
+
+@pytest.mark.parametrize(
+    "status", [BookingStatus.CONFIRMED, BookingStatus.REJECTED, BookingStatus.CANCELLED]
+)
+@pytest.mark.parametrize("rejection", [None, *RejectionReason])
+def test_a_late_outcome_for_a_decided_booking_changes_nothing(
+        status: BookingStatus, rejection: RejectionReason | None) -> None:
+    assert booking_in(status).settle(rejection, T1) is None
+
+
 def test_terminal_statuses_are_everything_but_pending() -> None:
     assert set(BookingStatus) - TERMINAL_STATUSES == {BookingStatus.PENDING}
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import UTC, date, datetime
+from datetime import date
 
 from starlette.routing import Route
 
 from apps.booking.events import EVENT_TYPES
 from apps.microservices.__main__ import manifest_path
-from apps.microservices.common import reference, storage
+from apps.microservices.common import storage
 from apps.microservices.query import projections, service
 from apps.microservices.query.replay import diff_rows
-from apps.microservices.query.views import booking_from_row, min_available
+from apps.platform import catalog as reference
 
 
 def _manifest() -> dict:
@@ -41,29 +41,6 @@ def test_a_changed_missing_or_extra_row_is_a_difference_named_by_its_key() -> No
     assert compared == 4
     assert details == ["availability_view(r1, 2027-01-01)", "availability_view(r1, 2027-01-02)",
                        "availability_view(r3, 2027-01-01)"]
-
-
-def test_available_units_are_the_fewest_free_on_any_night_of_the_stay() -> None:
-    rows = [("r1", 3), ("r1", 1), ("r1", 2), ("r2", 0), ("r2", 5)]
-
-    assert min_available(rows) == {"r1": 1, "r2": 0}
-
-
-def test_a_booking_row_renders_as_the_contracts_booking() -> None:
-    at = datetime(2027, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
-    row = {"booking_id": "b1", "customer_id": "c1", "hotel_id": "h0001",
-           "room_type_id": "h0001-r1", "check_in": date(2027, 1, 10), "nights": 2, "units": 1,
-           "amount_cents": 20_000, "status": "rejected", "reason": "payment_declined",
-           "created_at": at, "updated_at": at}
-
-    assert booking_from_row(row).to_dict() == {
-        **row, "check_in": "2027-01-10", "created_at": "2027-01-02T03:04:05.678Z",
-        "updated_at": "2027-01-02T03:04:05.678Z",
-    }
-
-
-def test_the_stay_ends_on_the_check_out_day() -> None:
-    assert projections.stay_end(date(2027, 1, 31), 2) == date(2027, 2, 2)
 
 
 def test_query_consumes_every_event_type_and_projects_all_but_inventory_rejected() -> None:

@@ -7,30 +7,29 @@ client follows the booking on the read side (the query service).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import asyncpg
-import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
 from apps.booking.commands import CreateBooking
-from apps.booking.errors import IdempotencyConflict, NotFound, ValidationError
 from apps.booking.events import BookingCancelled, BookingConfirmed, BookingRejected, BookingRequested
 from apps.booking.lifecycle import Booking, BookingStatus, RejectionReason
-from apps.booking.validation import parse_booking_id, parse_create_booking, parse_idempotency_key
+from apps.contract.errors import IdempotencyConflict, NotFound
+from apps.contract.validation import parse_booking_id, parse_create_booking, parse_idempotency_key
 from apps.microservices.booking import store
 from apps.microservices.booking.replay import replay
 from apps.microservices.common.consumer import Subscription, Tx, Work
 from apps.microservices.common.envelope import Envelope
-from apps.microservices.common.http import JSON
 from apps.microservices.common.runtime import Runtime, ServiceDefinition, create_app, runtime_of
+from apps.platform.bookings import claim_idempotency_key
+from apps.platform.http import JSON, json_body
+from apps.platform.retry import retrying
 
 __all__ = ["DEFINITION", "create", "replay"]
 T = TypeVar("T")
@@ -40,19 +39,16 @@ SERVICE = "booking"
 
 async def _in_tx(runtime: Runtime, work: Callable[[Tx], Awaitable[T]]) -> T:
     """Run `work` in one transaction with an outbox; retry when another writer got there first."""
-    for attempt in range(5):
-        try:
-            async with runtime.pool.acquire() as conn:
-                async with conn.transaction():
-                    result = await work(Tx(conn, SERVICE, cause=None))
-                if runtime.relay is not None:
-                    runtime.relay.notify()
-                return result
-        except (store.ConcurrentChange, asyncpg.DeadlockDetectedError):
-            if attempt == 4:
-                raise
-            await asyncio.sleep(0.002 * 2**attempt)
-    raise AssertionError("unreachable")
+
+    async def attempt() -> T:
+        async with runtime.pool.acquire() as conn:
+            async with conn.transaction():
+                result = await work(Tx(conn, SERVICE, cause=None))
+            if runtime.relay is not None:
+                runtime.relay.notify()
+            return result
+
+    return await retrying(attempt, also=(store.ConcurrentChange,))
 
 
 async def _emit(tx: Tx, event: object, booking_id: str, version: int) -> Envelope:
@@ -63,10 +59,7 @@ async def _emit(tx: Tx, event: object, booking_id: str, version: int) -> Envelop
 
 async def create_booking(request: Request) -> JSON:
     runtime = runtime_of(request)
-    try:
-        body = orjson.loads(await request.body())
-    except orjson.JSONDecodeError as exc:
-        raise ValidationError(f"body: malformed JSON ({exc})") from None
+    body = await json_body(request)
     key = parse_idempotency_key(request.headers.get("idempotency-key"))
     assert runtime.catalog is not None
     command = parse_create_booking(body, runtime.catalog)
@@ -85,7 +78,7 @@ async def create_booking(request: Request) -> JSON:
 async def _request(tx: Tx, runtime: Runtime, command: CreateBooking, key: str | None) -> Booking:
     booking_id = str(uuid.uuid4())
     if key is not None:
-        other = await store.claim_idempotency_key(tx.conn, key, command.fingerprint(), booking_id)
+        other = await claim_idempotency_key(tx.conn, key, command.fingerprint(), booking_id)
         if other is not None:
             if other[0] != command.fingerprint():
                 raise IdempotencyConflict("Idempotency-Key: already used with a different request body")
@@ -137,34 +130,30 @@ def _reaction(decide: Callable[[Booking, dict[str, Any]], object | None]
               ) -> Callable[[Envelope, Work], Awaitable[None]]:
     """A handler that loads the aggregate, lets `decide` pick the event, and appends it."""
 
-    async def handle(envelope: Envelope, work: Work) -> None:
+    async def attempt(envelope: Envelope, work: Work) -> None:
         booking_id = envelope.payload["booking_id"]
-        for attempt in range(5):
-            try:
-                async with work.transaction() as tx:
-                    booking, version = await store.load(tx.conn, booking_id)
-                    if booking is None:
-                        # can never apply (not ours): record it as handled rather than let it
-                        # be redelivered forever and hold up the stream
-                        log.error("%s %s for unknown booking %s ignored", envelope.type,
-                                  envelope.event_id, booking_id)
-                        return
-                    event = decide(booking, envelope.payload)
-                    if event is not None:
-                        await _emit(tx, event, booking_id, version)
+        async with work.transaction() as tx:
+            booking, version = await store.load(tx.conn, booking_id)
+            if booking is None:
+                # can never apply (not ours): record it as handled rather than let it be
+                # redelivered forever and hold up the stream
+                log.error("%s %s for unknown booking %s ignored", envelope.type,
+                          envelope.event_id, booking_id)
                 return
-            except store.ConcurrentChange:
-                if attempt == 4:
-                    raise
-                await asyncio.sleep(0.002 * 2**attempt)
+            event = decide(booking, envelope.payload)
+            if event is not None:
+                await _emit(tx, event, booking_id, version)
+
+    async def handle(envelope: Envelope, work: Work) -> None:
+        await retrying(lambda: attempt(envelope, work), also=(store.ConcurrentChange,))
 
     return handle
 
 
 def _rejected(reason: RejectionReason) -> Callable[[Booking, dict[str, Any]], object | None]:
     def decide(booking: Booking, payload: dict[str, Any]) -> object | None:
-        if booking.status is not BookingStatus.PENDING:
-            return None  # already decided: a late or repeated outcome changes nothing
+        if booking.settle(reason, datetime.now(UTC)) is None:
+            return None
         return BookingRejected(
             booking_id=booking.booking_id, customer_id=booking.customer_id, reason=reason,
             room_type_id=booking.room_type_id, check_in=booking.check_in,
@@ -175,7 +164,7 @@ def _rejected(reason: RejectionReason) -> Callable[[Booking, dict[str, Any]], ob
 
 
 def _confirmed(booking: Booking, payload: dict[str, Any]) -> object | None:
-    if booking.status is not BookingStatus.PENDING:
+    if booking.settle(None, datetime.now(UTC)) is None:
         return None
     return BookingConfirmed(booking_id=booking.booking_id, customer_id=booking.customer_id,
                             authorization_id=payload["authorization_id"],

@@ -91,20 +91,6 @@ async def command_outcome(conn: asyncpg.Connection | asyncpg.Pool, command_id: i
                        command_id, outcome, booking_id)
 
 
-async def claim_idempotency_key(conn: asyncpg.Connection, key: str, fingerprint: str,
-                                booking_id: str) -> tuple[str, str] | None:
-    claimed = await conn.fetchval(
-        "INSERT INTO idempotency_keys (key, fingerprint, booking_id) VALUES ($1, $2, $3) "
-        "ON CONFLICT (key) DO NOTHING RETURNING booking_id",
-        key, fingerprint, booking_id,
-    )
-    if claimed is not None:
-        return None
-    row = await conn.fetchrow("SELECT fingerprint, booking_id FROM idempotency_keys WHERE key = $1",
-                              key)
-    return (row["fingerprint"], row["booking_id"])
-
-
 def _stored(row: asyncpg.Record) -> StoredEvent:
     return StoredEvent(row["aggregate_id"], row["sequence"], row["event_id"], row["type"],
                        orjson.loads(row["payload"]), row["occurred_at"])

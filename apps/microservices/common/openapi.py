@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from apps.booking.openapi import openapi_document
+from apps.contract.openapi import openapi_document
 
 
 def service_document(service: str, operations: Iterable[tuple[str, str]]) -> dict[str, Any]:

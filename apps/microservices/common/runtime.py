@@ -24,12 +24,14 @@ from starlette.routing import BaseRoute, Route
 
 from apps.booking.catalog import Catalog
 from apps.booking.dataset import DatasetSpec
-from apps.microservices.common import bus, reference, storage
+from apps.microservices.common import bus, storage
 from apps.microservices.common.consumer import ConsumerLoop, Subscription
-from apps.microservices.common.http import EXCEPTION_HANDLERS, JSON
 from apps.microservices.common.openapi import service_document
-from apps.microservices.common.process import die_with_parent
 from apps.microservices.common.relay import OutboxRelay
+from apps.platform import catalog as reference
+from apps.platform import settings as environment
+from apps.platform.http import EXCEPTION_HANDLERS, JSON
+from apps.platform.process import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +48,7 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        env = os.environ
-        missing = [k for k in ("ARCHBENCH_DSN", "ARCHBENCH_NATS_URL") if not env.get(k)]
-        if missing:
-            raise SystemExit(f"service: set {', '.join(missing)}")
-        return cls(
-            dsn=env["ARCHBENCH_DSN"], nats_url=env["ARCHBENCH_NATS_URL"],
-            payment_url=env.get("ARCHBENCH_PAYMENT_URL", ""),
-            pool_min=int(env.get("ARCHBENCH_POOL_MIN", cls.pool_min)),
-            pool_max=int(env.get("ARCHBENCH_POOL_MAX", cls.pool_max)),
-            ack_wait_s=float(env.get("ARCHBENCH_ACK_WAIT_S", cls.ack_wait_s)),
-        )
+        return environment.from_env(cls, "service")
 
 
 @dataclass
@@ -94,6 +86,9 @@ async def initialise(definition: ServiceDefinition, dsn: str, spec: DatasetSpec)
     try:
         async with conn.transaction():
             await conn.execute(storage.DDL)
+            # the catalog first: a service's own tables may reference its room types
+            if definition.needs_reference_data:
+                await conn.execute(reference.DDL)
             await conn.execute(definition.ddl)
             if definition.needs_reference_data:
                 await reference.seed(conn, spec)
@@ -142,7 +137,7 @@ def create_app(definition: ServiceDefinition) -> Starlette:
             catalog = None
             if definition.needs_reference_data:
                 async with pool.acquire() as conn:
-                    catalog = await reference.load(conn)
+                    catalog = await reference.load_catalog(conn)
             relay = OutboxRelay(pool, js) if definition.produces else None
             runtime = Runtime(definition.name, settings, pool, nc, js, relay, catalog)
             app.state.runtime = runtime

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
-import asyncpg
-
 from apps.booking.events import (
     BookingCancelled,
     BookingRejected,
@@ -19,9 +15,7 @@ from apps.microservices.common.consumer import Handler, Tx, Work
 from apps.microservices.common.envelope import Envelope
 from apps.microservices.inventory import holds
 from apps.microservices.inventory.holds import Stay
-
-_RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
-_ATTEMPTS = 5
+from apps.platform.retry import retrying
 
 
 async def on_booking_requested(envelope: Envelope, work: Work) -> None:
@@ -78,21 +72,10 @@ HANDLERS: dict[str, Handler] = {
 
 
 def dispatch(handlers: dict[str, Handler]) -> Handler:
-    """One handler for a subscription: by event type, retrying a transaction that lost a race."""
+    """One handler for a subscription: by event type, retrying a transaction that lost a race
+    (the whole transaction rolls back, inbox claim included, so running it again is safe)."""
 
     async def handle(envelope: Envelope, work: Work) -> None:
-        await _retrying(handlers[envelope.type], envelope, work)
+        await retrying(lambda: handlers[envelope.type](envelope, work))
 
     return handle
-
-
-async def _retrying(handler: Handler, envelope: Envelope, work: Work) -> None:
-    # The whole transaction rolls back, inbox claim included, so running it again is safe.
-    for attempt in range(_ATTEMPTS):
-        try:
-            await handler(envelope, work)
-            return
-        except _RETRYABLE:
-            if attempt == _ATTEMPTS - 1:
-                raise
-            await asyncio.sleep(0.005 * 2**attempt)

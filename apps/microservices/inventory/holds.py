@@ -1,15 +1,18 @@
-"""Holds per (room type, night) and the reservation that remembers what each booking holds.
+"""The reservation that remembers what each booking holds, around the shared holds SQL.
 
-The same SQL technique as the monolith's inventory: one conditional UPDATE per stay, undone by a
-savepoint when any night is short, so a stay is held on every night or on none.
+The holds themselves are the monolith's SQL (apps.platform.inventory); what this service adds is
+the record of each booking's stay, so a redelivered request is decided once and a release knows
+what to give back without asking the booking service.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import asyncpg
+
+from apps.platform.inventory import PostgresInventory
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,10 +21,6 @@ class Stay:
     check_in: date
     nights: int
     units: int
-
-
-class _NotEnoughRooms(Exception):
-    pass
 
 
 async def reserve(conn: asyncpg.Connection, booking_id: str, stay: Stay) -> bool | None:
@@ -34,8 +33,9 @@ async def reserve(conn: asyncpg.Connection, booking_id: str, stay: Stay) -> bool
     )
     if not recorded:
         return None
-    # An unknown room type or a night outside the horizon has no inventory row: refused too.
-    if stay.nights >= 1 and stay.units >= 1 and await _hold(conn, stay):
+    # An impossible stay is refused like a sold-out one, never retried: the event will not change.
+    if stay.nights >= 1 and stay.units >= 1 and await PostgresInventory(conn).hold(
+            stay.room_type_id, stay.check_in, stay.nights, stay.units):
         return True
     await conn.execute(
         "UPDATE reservations SET status = 'rejected', updated_at = now() WHERE booking_id = $1",
@@ -55,32 +55,6 @@ async def release(conn: asyncpg.Connection, booking_id: str) -> Stay | None:
     if row is None:
         return None
     stay = Stay(row["room_type_id"], row["check_in"], row["nights"], row["units"])
-    status = await conn.execute(
-        "UPDATE inventory SET held = held - $4 "
-        "WHERE room_type_id = $1 AND night >= $2 AND night < $3",
-        stay.room_type_id, stay.check_in, stay.check_in + timedelta(days=stay.nights), stay.units,
-    )
-    if _rowcount(status) != stay.nights:
-        raise RuntimeError(f"released {status} for the {stay.nights}-night stay of {booking_id}")
+    await PostgresInventory(conn).release(stay.room_type_id, stay.check_in, stay.nights,
+                                          stay.units)
     return stay
-
-
-async def _hold(conn: asyncpg.Connection, stay: Stay) -> bool:
-    try:
-        async with conn.transaction():
-            status = await conn.execute(
-                "UPDATE inventory SET held = held + $4 "
-                "WHERE room_type_id = $1 AND night >= $2 AND night < $3 "
-                "AND held + $4 <= capacity",
-                stay.room_type_id, stay.check_in, stay.check_in + timedelta(days=stay.nights),
-                stay.units,
-            )
-            if _rowcount(status) != stay.nights:
-                raise _NotEnoughRooms
-    except _NotEnoughRooms:
-        return False
-    return True
-
-
-def _rowcount(status: str) -> int:
-    return int(status.rsplit(" ", 1)[-1])

@@ -7,7 +7,7 @@ default schema) and a replay's fresh copy (a connection whose search_path is the
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -26,23 +26,11 @@ from apps.booking.events import (
     PaymentRefunded,
 )
 from apps.booking.lifecycle import BookingStatus, utc_millis
+from apps.booking.pricing import stay_end
 from apps.microservices.common.envelope import Envelope
+from apps.platform.bookings import BOOKING_COLUMN_TYPES
 
-DDL = """
-CREATE TABLE IF NOT EXISTS booking_view (
-    booking_id text PRIMARY KEY,
-    customer_id text NOT NULL,
-    hotel_id text NOT NULL,
-    room_type_id text NOT NULL,
-    check_in date NOT NULL,
-    nights integer NOT NULL,
-    units integer NOT NULL,
-    amount_cents bigint NOT NULL,
-    status text NOT NULL,
-    reason text,
-    created_at timestamptz NOT NULL,
-    updated_at timestamptz NOT NULL
-);
+DDL = "CREATE TABLE IF NOT EXISTS booking_view (" + BOOKING_COLUMN_TYPES + """);
 CREATE INDEX IF NOT EXISTS booking_view_customer
     ON booking_view (customer_id, created_at DESC, booking_id DESC);
 CREATE TABLE IF NOT EXISTS availability_view (
@@ -95,11 +83,6 @@ async def seed_availability(conn: asyncpg.Connection, catalog: Catalog) -> None:
         [n for _ in room_types for n in nights],
         [r.units for r in room_types for _ in nights],
     )
-
-
-def stay_end(check_in: date, nights: int) -> date:
-    """The check-out day: the first night the stay no longer occupies."""
-    return check_in + timedelta(days=nights)
 
 
 async def _booking_requested(conn: asyncpg.Connection, e: BookingRequested, at: datetime) -> None:

@@ -18,9 +18,10 @@ from nats.js import JetStreamContext
 from nats.js.api import DeliverPolicy
 from nats.js.errors import NotFoundError
 
-from apps.microservices.common import bus, reference
+from apps.microservices.common import bus
 from apps.microservices.common.envelope import Envelope, stream_name
 from apps.microservices.query import projections
+from apps.platform.catalog import load_catalog
 
 MAX_DETAILS = 10
 IDLE_TIMEOUT_S = 10.0
@@ -50,7 +51,7 @@ async def replay(dsn: str, nats_url: str) -> dict[str, Any]:
     conn = await asyncpg.connect(dsn)
     nc, js = await bus.connect(nats_url, f"query-replay-{schema}")
     try:
-        catalog = await reference.load(conn)
+        catalog = await load_catalog(conn)
         live = await conn.fetchval("SELECT current_schema()")
         await conn.execute(f"CREATE SCHEMA {schema}")
         # This connection is ours alone, so its search_path may point at the replay schema: the

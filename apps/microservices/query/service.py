@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
 from apps.booking.dataset import DatasetSpec, generate_catalog
-from apps.booking.openapi import openapi_document
-from apps.booking.validation import (
+from apps.contract.openapi import openapi_document
+from apps.contract.validation import (
     parse_booking_id,
     parse_check_availability,
     parse_list_hotels,
@@ -17,10 +17,11 @@ from apps.booking.validation import (
 )
 from apps.microservices.common.consumer import Subscription, Work
 from apps.microservices.common.envelope import Envelope
-from apps.microservices.common.http import JSON
 from apps.microservices.common.runtime import Runtime, ServiceDefinition, create_app, runtime_of
 from apps.microservices.query import projections, views
 from apps.microservices.query.replay import replay
+from apps.platform import catalog, inventory
+from apps.platform.http import JSON
 
 __all__ = ["DEFINITION", "create", "replay"]
 
@@ -52,7 +53,7 @@ async def openapi(request: Request) -> JSON:
 async def list_hotels(request: Request) -> JSON:
     query = parse_list_hotels(request.query_params)
     async with runtime_of(request).pool.acquire() as conn:
-        return JSON({"hotels": await views.list_hotels(conn, query)})
+        return JSON({"hotels": await catalog.list_hotels(conn, query)})
 
 
 async def availability(request: Request) -> JSON:
@@ -60,7 +61,8 @@ async def availability(request: Request) -> JSON:
     assert runtime.catalog is not None  # needs_reference_data
     query = parse_check_availability(request.query_params, runtime.catalog)
     async with runtime.pool.acquire() as conn:
-        return JSON(await views.availability(conn, runtime.catalog, query))
+        return JSON(await inventory.availability(conn, runtime.catalog, query,
+                                                 table="availability_view"))
 
 
 async def get_booking(request: Request) -> JSON:

@@ -1,4 +1,4 @@
-"""Process hygiene for the monolith's workers."""
+"""Process hygiene every app process needs: a worker never outlives the process that started it."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from apps.booking.validation import MAX_OFFSET
+from apps.contract.validation import MAX_OFFSET
 
 # Text holds any character but NUL (U+0000), which no store keeps (validation.storable).
 _NO_NUL = "^[^\\u0000]*$"

@@ -1,4 +1,4 @@
-"""HTTP pieces every service shares: orjson responses, the contract's error body, error mapping."""
+"""HTTP pieces every app serves with: orjson responses, the contract's error body, error mapping."""
 
 from __future__ import annotations
 
@@ -9,14 +9,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from apps.booking.errors import DomainError
-
-STATUS_OF_CODE = {
-    "validation_error": 422,
-    "not_found": 404,
-    "idempotency_conflict": 409,
-    "not_cancellable": 409,
-}
+from apps.booking.errors import DomainError, ValidationError
+from apps.contract.errors import STATUS_OF_CODE
 
 
 class JSON(Response):
@@ -28,6 +22,14 @@ class JSON(Response):
 
 def error(status: int, code: str, message: str) -> JSON:
     return JSON({"error": {"code": code, "message": message}}, status_code=status)
+
+
+async def json_body(request: Request) -> Any:
+    """The decoded body; malformed JSON is the contract's validation error, not a 500."""
+    try:
+        return orjson.loads(await request.body())
+    except orjson.JSONDecodeError as exc:
+        raise ValidationError(f"body: malformed JSON ({exc})") from None
 
 
 async def on_domain_error(request: Request, exc: Exception) -> JSON:

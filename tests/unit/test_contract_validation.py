@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from apps.booking.dataset import DatasetSpec, generate_catalog
-from apps.booking.errors import NotFound, ValidationError
-from apps.booking.validation import (
+from apps.booking.errors import ValidationError
+from apps.contract.errors import NotFound
+from apps.contract.validation import (
     CheckAvailability,
     ListHotels,
     parse_booking_id,

@@ -7,7 +7,8 @@ from datetime import date
 
 from apps.booking.catalog import Catalog, Hotel
 from apps.booking.commands import CreateBooking
-from apps.booking.errors import NotFound, ValidationError
+from apps.booking.errors import ValidationError
+from apps.contract.errors import NotFound
 
 MAX_NIGHTS = 14
 MAX_UNITS = 5
