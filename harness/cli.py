@@ -96,7 +96,7 @@ def run_scenario(
 ) -> None:
     """Deploy, warm up, load, collect and tear down each architecture, interleaved over repeats
     and load steps; then write the report. Ctrl-C stops everything and marks the folder incomplete."""
-    from harness.results.checks import run_folder_checks, run_folder_problems
+    from harness.results.checks import run_folder_checks, run_folder_problems  # pandas, via rundir
 
     with stop_signals_interrupt():
         try:
@@ -132,7 +132,7 @@ def simulate(
 ) -> None:
     """Simulate SCENARIO (SimPy models of both architectures): latency against load, saturation
     rates and, with `sim.whatif`, where the architectures cross over. No server is started."""
-    from sim import params, whatif
+    from sim import params, whatif  # heavy (SimPy, numpy, pandas)
 
     resolved = load_scenario(scenario, overrides or [])
     cal = params.load(calibration) if calibration is not None else params.default()
@@ -165,7 +165,7 @@ def report(
                                                 "redo its predictions first")] = False,
 ) -> None:
     """Rebuild summary.csv, aggregate.csv, the plots, report.md and report.html of a run."""
-    from harness.report import build
+    from harness.report import build  # heavy (pandas, matplotlib)
     from harness.results.rundir import ensure_intact
 
     ensure_intact(run_dir)  # a truncated folder is an error before anything is rewritten
@@ -186,7 +186,7 @@ def compare(
     run_b: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="run compared to A")],
 ) -> None:
     """Compare two runs' aggregate tables: B relative to A, with spread."""
-    from harness.report import compare as compare_runs
+    from harness.report import compare as compare_runs  # heavy (pandas, matplotlib)
 
     print(compare_runs(run_a, run_b), flush=True)
 
@@ -204,7 +204,7 @@ def audit(
     """Coupling of both architectures (imports, tables, contracts, runtime, availability) and the
     well-designed-service checklist: writes audit.json, audit.md and dependencies.png. Exits 1
     when a microservice shares a table, names another's table or reaches another's database."""
-    from harness.audit.collect import run_audit
+    from harness.audit.collect import run_audit  # heavy (grimp, networkx, matplotlib)
     from harness.report.coupling import coupling_blocks
     from harness.report.render import to_markdown
     from harness.results.audit_files import violations
@@ -245,8 +245,8 @@ def scorecard(
     """Judge every claim of the debate on RUN_DIR: writes scorecard.json and scorecard.csv, and
     rebuilds the report of a run folder. The audit's conclusions are derived again first, with
     this version's rules, from the measurements it stored."""
-    from harness.audit.collect import rederive
-    from harness.audit.scorecard import load_claims
+    from harness.audit.collect import rederive  # heavy (grimp, networkx, matplotlib)
+    from harness.audit.scorecard import load_claims  # pandas, via rundir
     from harness.audit.scorecard import scorecard as judge
 
     load_claims(claims)  # a bad claims file is an error before anything is rewritten
@@ -258,7 +258,7 @@ def scorecard(
                       claim["reason"])
     Console().print(table)
     if (run_dir / "run.json").exists():
-        from harness.report import build
+        from harness.report import build  # heavy (pandas, matplotlib)
 
         print(build(run_dir), flush=True)
     else:
@@ -278,13 +278,14 @@ def check(
     and to a replay of the event log. On a run folder: the check each run took from its
     databases and ledger after quiescence, before its teardown. On a running deployment: the
     check, now. Prints what was checked and every violation with its ids; exits 1 on any."""
+    # pandas (rundir), and asyncpg, nats, httpx (check): loaded only by `archbench check`
     from harness.results.checks import (
         check_problems,
         run_folder_checks,
         run_folder_problems,
         summary_lines,
     )
-    from harness.verify.check import check_deployment, wait_quiescent  # asyncpg, nats, httpx
+    from harness.verify.check import check_deployment, wait_quiescent
 
     out = Console()
     if (folder / "deployment.json").is_file() and not (folder / "run.json").exists():

@@ -213,8 +213,8 @@ def check_run(dep: Deployment, folder: Path, scenario: Scenario) -> dict[str, An
     check.json (what `archbench check` reports). A check that cannot run is recorded as such, and
     so is a process that died on its own (no fault killed it for good): nothing is restarted
     behind the user's back."""
-    from harness.results.checks import CHECK_FILE
-    from harness.verify.check import check_deployment, wait_quiescent
+    from harness.results.checks import CHECK_FILE  # pandas, via rundir
+    from harness.verify.check import check_deployment, wait_quiescent  # asyncpg, nats, httpx
 
     state = json.loads(dump(dep))  # what deployment.json holds, restarts included
     dead = [f"{p.name} (exit {p.popen.returncode})" for p in dep.dead_processes()

@@ -57,8 +57,8 @@ def after_the_runs(what: str, folder: Path, work: Callable[[Status], None],
 def judge(out: Path, console: Console) -> None:
     """The scorecard of this run (scorecard.json); a failure is shown, the run stands. The
     performance claims are judged on aggregate.csv, so the tables are written first."""
-    from harness.audit.scorecard import scorecard
-    from harness.report import write_tables
+    from harness.audit.scorecard import scorecard  # heavy (pandas)
+    from harness.report import write_tables  # heavy (pandas, matplotlib)
 
     try:
         write_tables(out)
