@@ -24,6 +24,9 @@ and per-operation residual latency. Hosts share their cores among all bursts pla
 (processor sharing); a process runs at most `threads` bursts at once (uvicorn workers, one event
 loop per service, a backend per PostgreSQL connection, Go's scheduler for Caddy and NATS).
 
+Over 400 lines on purpose: both models are subclasses of one `System` (hosts, hops, pools, the
+database) and differ in a few dozen lines each; kept together so the two can be read side by side.
+
 The SQL round trips per operation below were counted in apps/ (never imported: the model is an
 independent description, checked against the service manifests in tests).
 """
