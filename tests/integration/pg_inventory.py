@@ -12,10 +12,10 @@ from typing import Any, TypeVar
 
 import asyncpg
 import pytest
-from harness.postgres import PostgresServer
 
 from apps.booking.dataset import DatasetSpec
 from apps.platform import catalog, inventory
+from harness.deploy.postgres import PostgresServer
 
 T = TypeVar("T")
 
