@@ -113,7 +113,8 @@ SCENARIOS = {
     "warmup-past-duration": ("duration_s: 5\nwarmup_s: 10\n",
                              ["warmup_s (10.0) must be shorter than duration_s (5.0)"]),
     "unknown-architecture": ("architectures: [monolith, serverless]\n",
-                             ["architectures.1: Input should be 'monolith' or 'microservices'"]),
+                             ["architectures.1: unknown architecture 'serverless'",
+                              "known: monolith, microservices"]),
     "unknown-fault-target": ("faults: [{at_s: 1, action: kill, target: paymnt}]\n",
                              ["faults.0.target: unknown deployable 'paymnt'", "known: monolith"]),
     "fault-target-not-deployed": (

@@ -22,16 +22,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode, checks
 
+from harness.config.architectures import ENV_VAR, registry
 from harness.deploy.supervisor import Supervisor, free_port
 from tests.support.deployments import ROOT, RunningUp
 
 pytestmark = pytest.mark.e2e
 
-# Each app process of the deployments, fuzzed on its own port with its own document.
-APPS = {
-    "monolith": ["gateway", "monolith"],
-    "microservices": ["gateway", "booking", "inventory", "payment", "notification", "query"],
-}
 # Requests per operation and generation mode: keeps the whole file near two minutes on two cores.
 MAX_EXAMPLES = 100
 CHECKS = [
@@ -102,8 +98,11 @@ def _fuzz_every_operation(app: str, base_url: str, subtests: pytest.Subtests) ->
 def test_every_app_answers_only_as_its_own_document_says(
     deployment: RunningUp, subtests: pytest.Subtests
 ) -> None:
+    """Each app process of the deployment (its registered components) and its gateway, fuzzed on
+    its own port with its own document."""
     endpoints = _endpoints(deployment)
-    for app in APPS[deployment.architecture]:
+    spec = registry(deployment.env.get(ENV_VAR))[deployment.architecture]
+    for app in ("gateway", *spec.components):
         _fuzz_every_operation(app, endpoints[app], subtests)
 
 
