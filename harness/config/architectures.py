@@ -18,7 +18,7 @@ import functools
 import os
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -33,6 +33,7 @@ SHARED_DEPLOYABLES = ("postgres", "payment_provider", "caddy")
 # database per manifest, talking through NATS JetStream.
 Kind = Literal["single", "services"]
 INFRASTRUCTURE: dict[str, tuple[str, ...]] = {"single": (), "services": ("nats",)}
+_MANIFESTS = {"single": "manifest.toml", "services": "*/manifest.toml"}  # under `manifests`
 
 
 class ArchitectureSpec(BaseModel):
@@ -66,8 +67,7 @@ class ArchitectureSpec(BaseModel):
 
     def manifest_files(self) -> list[Path]:
         """Its manifests: the folder's own (single) or one per service sub-folder (services)."""
-        pattern = "manifest.toml" if self.kind == "single" else "*/manifest.toml"
-        return sorted(self.manifests_dir.glob(pattern))
+        return sorted(self.manifests_dir.glob(_MANIFESTS[self.kind]))
 
     @property
     def deployables(self) -> tuple[str, ...]:
@@ -77,32 +77,32 @@ class ArchitectureSpec(BaseModel):
     @property
     def components(self) -> tuple[str, ...]:
         """Its application processes, named by their manifests."""
-        return _manifest_names(self.manifests_dir, self.kind)
+        return tuple(str(raw["name"]) for raw in _manifests(self.manifests_dir, self.kind))
 
     def databases(self) -> dict[str, str]:
         """component → the database its manifest names."""
         return {str(raw["name"]): str(raw["database"])
-                for raw in map(_read_toml, self.manifest_files())}
+                for raw in _manifests(self.manifests_dir, self.kind)}
 
     def declared_tables(self) -> dict[str, tuple[str, ...]]:
         """database → the tables its manifests declare."""
         out: dict[str, tuple[str, ...]] = {}
-        for path in self.manifest_files():
-            raw = _read_toml(path)
+        for raw in _manifests(self.manifests_dir, self.kind):
             out[raw["database"]] = (*out.get(raw["database"], ()), *raw["tables"])
         return out
 
 
 @functools.cache
-def _manifest_names(folder: Path, kind: str) -> tuple[str, ...]:
-    pattern = "manifest.toml" if kind == "single" else "*/manifest.toml"
-    names = tuple(_read_toml(p)["name"] for p in sorted(folder.glob(pattern)))
-    if not names:
+def _manifests(folder: Path, kind: str) -> tuple[dict[str, Any], ...]:
+    """The manifests of an architecture, read once per process (they do not change under it)."""
+    pattern = _MANIFESTS[kind]
+    found = tuple(_read_toml(p) for p in sorted(folder.glob(pattern)))
+    if not found:
         raise HarnessError(f"no {pattern} under {folder}")
-    return names
+    return found
 
 
-def _read_toml(path: Path) -> dict[str, object]:
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
