@@ -88,9 +88,10 @@ class Replicas(_Strict):
 class Microservices(_Strict):
     """Settings of the event-driven services that change how they behave under faults."""
 
-    ack_wait_s: float = Field(30.0, gt=0, le=3600,
+    ack_wait_s: float = Field(3.0, ge=0.5, le=3600,
                               description="how long JetStream waits for an event's ack before "
-                                          "redelivering it: what a consumer's crash costs in delay")
+                                          "redelivering it: what a consumer's crash costs in delay "
+                                          "(consumers mark slow events in progress every third of it)")
 
 
 Operation = Literal["search_availability", "list_hotels", "book", "view_booking",

@@ -15,7 +15,7 @@ from apps.contract.validation import (
     parse_list_hotels,
     storable,
 )
-from apps.microservices.common.consumer import Subscription, Work
+from apps.microservices.common.consumer import Subscription
 from apps.microservices.common.envelope import Envelope
 from apps.microservices.common.runtime import Runtime, ServiceDefinition, create_app, runtime_of
 from apps.microservices.query import projections, views
@@ -26,15 +26,15 @@ from apps.platform.http import JSON
 __all__ = ["DEFINITION", "create", "replay"]
 
 
-async def project(envelope: Envelope, work: Work) -> None:
-    async with work.transaction() as tx:
-        await projections.apply(tx.conn, envelope)
-        await projections.record_lag(tx.conn, envelope)
+async def project(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+    await projections.apply(conn, envelopes)
+    await projections.record_lag(conn, envelopes)
 
 
 def subscriptions(runtime: Runtime) -> list[Subscription]:
-    # One in-order consumer per stream: a booking's events must be applied in the order written.
-    return [Subscription(producer, list(types), project, concurrency=1)
+    # One consumer per stream, applying what has arrived in batches, in stream order: a booking's
+    # events are applied in the order written, one commit per batch.
+    return [Subscription(producer, list(types), apply_batch=project)
             for producer, types in projections.CONSUMED.items()]
 
 
