@@ -86,7 +86,8 @@ def run(plan: Plan, host: str, out_dir: Path, stop: Event) -> bool:
     cpu = _CpuProbe(origin + plan.warmup_s)
 
     def operations_for(client: Client) -> BookingOperations:
-        return BookingOperations(client, picker, ledger, recorder, clock, gevent.sleep, plan.poll_interval_s)
+        return BookingOperations(client, picker, ledger, recorder, clock, gevent.sleep, plan.poll_interval_s,
+                                 plan.poll_wait_s)
 
     end_of_load = origin + plan.duration_s
     if plan.model == "closed":

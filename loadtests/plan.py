@@ -56,6 +56,7 @@ class Plan:
     weights: dict[str, float] = field(default_factory=_default_weights)
     seed: int = 0
     poll_interval_s: float = 0.005
+    poll_wait_s: float = 0.0
     max_concurrency: int = 500
     dataset: Dataset = field(default_factory=Dataset)
     #: Write every request (start, operation, outcome, latency) to requests.csv: what the harness
@@ -175,6 +176,7 @@ def parse_plan(raw: Any) -> Plan:
         seed=_integer(raw, "seed", "seed", defaults.seed, minimum=0),
         poll_interval_s=_number(raw, "poll_interval_s", "poll_interval_s", defaults.poll_interval_s,
                                 strictly_positive=True),
+        poll_wait_s=_number(raw, "poll_wait_s", "poll_wait_s", defaults.poll_wait_s),
         max_concurrency=_integer(raw, "max_concurrency", "max_concurrency", defaults.max_concurrency,
                                  minimum=1),
         dataset=_dataset(raw.get("dataset", {})),

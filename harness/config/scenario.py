@@ -106,7 +106,12 @@ class Workload(_Strict):
     weights: dict[Operation, float] = Field(default_factory=lambda: {
         "search_availability": 50, "list_hotels": 10, "book": 20, "view_booking": 10,
         "list_customer_bookings": 5, "cancel": 5})
-    poll_interval_s: float = Field(0.005, gt=0, le=1)
+    poll_interval_s: float = Field(0.005, gt=0, le=1, description="pause between plain polls")
+    poll_wait_s: float = Field(
+        5.0, ge=0, le=10,
+        description="each poll of a pending booking asks the server to answer when it changes, "
+                    "waiting up to this long (RFC 7240 Prefer: wait); 0: plain polls every "
+                    "poll_interval_s")
 
     @field_validator("weights")
     @classmethod

@@ -20,6 +20,7 @@ def load_plan(scenario: Scenario, level: float) -> dict[str, Any]:
         "duration_s": scenario.duration_s, "warmup_s": scenario.warmup_s,
         "window_s": scenario.window_s, "weights": dict(scenario.workload.weights),
         "seed": scenario.seed, "poll_interval_s": scenario.workload.poll_interval_s,
+        "poll_wait_s": scenario.workload.poll_wait_s,
         "max_concurrency": load.max_concurrency,
         "dataset": {
             "hotels": scenario.dataset.hotels,

@@ -119,6 +119,8 @@ class Subscription:
     concurrency: int = 1
     apply_batch: BatchHandler | None = None
     max_batch: int = MAX_BATCH
+    #: Told, after the batch's commit, which events it applied (readers waiting on them wake).
+    applied: Callable[[list[Envelope]], None] | None = None
 
     def __post_init__(self) -> None:
         if (self.handler is None) == (self.apply_batch is None):
@@ -324,6 +326,8 @@ class ConsumerLoop:
                     fresh.discard(held.envelope.event_id)
                     todo.append(held.envelope)
             await self.sub.apply_batch(conn, todo)
+        if self.sub.applied is not None:
+            self.sub.applied(todo)
 
     # shared
 
