@@ -25,7 +25,7 @@ from harness.results.findings import (
 )
 from harness.results.rundir import RunFolder
 from harness.results.spread import DASH, TIMES, relative
-from harness.results.summary import Tables, architecture_order
+from harness.results.summary import GENERATOR, Tables, architecture_order, component_cpu_table
 
 OVERHEAD_FIELDS = [
     ("deployables", "deployables"), ("processes", "processes"), ("databases", "databases"),
@@ -160,10 +160,37 @@ def _efficiency(folder: RunFolder, tables: Tables) -> list[Block]:
         ["architecture", "step", "CPU-s / 1k requests", "generator CPU", "RSS MiB", "processes",
          "cold start s", "read lag p50 ms", "read lag p99 ms"], rows,
     ))
+    blocks += _cpu_by_component(folder)
     overhead = _overhead_rows(folder)
     if overhead:
         blocks.append(Table(["architecture", *(label for _, label in OVERHEAD_FIELDS)], overhead))
     return blocks
+
+
+#: Infrastructure first, then each architecture's own processes (alphabetically), generator last.
+_INFRASTRUCTURE = ("caddy", "postgres", "nats", "payment_provider")
+
+
+def _cpu_by_component(folder: RunFolder) -> list[Block]:
+    """Where a request's CPU goes: CPU-ms per request of each process of the deployment."""
+    table = component_cpu_table(folder)
+    if table.empty:
+        return []
+    present = set(table["component"])
+    own = sorted(present - set(_INFRASTRUCTURE) - {GENERATOR})
+    columns = [c for c in _INFRASTRUCTURE if c in present] + own
+    rows = []
+    for (architecture, step), group in table.groupby(["architecture", "step"], sort=False):
+        by = dict(zip(group["component"], group["cpu_ms_per_request"], strict=True))
+        total = sum(v for c, v in by.items() if c != GENERATOR)
+        rows.append([architecture, f"s{step}", *(_num(by.get(c), 3) if c in by else "" for c in columns),
+                     _num(total, 3), _num(by.get(GENERATOR), 3) if GENERATOR in by else ""])
+    return [
+        Paragraph("CPU-milliseconds per request, by process (median over repeats; sampled once a "
+                  "second and interpolated at the measured window's ends). The total is the "
+                  "system under test; the generator is shown apart."),
+        Table(["architecture", "step", *columns, "total", GENERATOR], rows),
+    ]
 
 
 def _overhead_rows(folder: RunFolder) -> list[list[str]]:

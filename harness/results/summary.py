@@ -262,3 +262,28 @@ def _float(value: Any) -> float:
         return float(value)
     except (TypeError, ValueError):
         return math.nan
+
+
+def component_cpu_table(folder: RunFolder) -> pd.DataFrame:
+    """CPU-milliseconds per request of each component (each deployable, PostgreSQL, NATS, Caddy,
+    the payment provider, and the generator apart), per architecture x step, the median over
+    repeats: where a request's CPU goes. A request is one the generator sent (polls included
+    in the work, not in the count, as for `cpu_s_per_1k`)."""
+    rows = []
+    for run in folder.runs:
+        requests = sum(int(n) for op, n in (run.summary.get("requests") or {}).items()
+                       if op not in NOT_A_REQUEST)
+        start = _float(run.info.get("measured_from"))
+        end = _float(run.info.get("measured_to"))
+        if not requests:
+            continue
+        for component, cpu in component_cpu_seconds(run.metrics, start, end).items():
+            rows.append({"architecture": run.architecture, "step": run.step,
+                         "repeat": run.repeat, "component": component,
+                         "cpu_ms_per_request": cpu / requests * 1000})
+    if not rows:
+        return pd.DataFrame(columns=["architecture", "step", "component", "cpu_ms_per_request"])
+    frame = pd.DataFrame(rows)
+    medians = (frame.groupby(["architecture", "step", "component"], as_index=False)
+               ["cpu_ms_per_request"].median())
+    return _sorted(medians, ["architecture", "step", "component"])
