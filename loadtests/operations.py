@@ -121,6 +121,10 @@ class BookingOperations:
             return
         self._send("cancel", start, "POST", f"/bookings/{booking_id}/cancel", "/bookings/[id]/cancel", {200})
 
+    def health(self, start: float, path: str = "/health") -> None:
+        """GET /health, the contract's cheapest request, recorded as `health` (the floor probe's)."""
+        self._send("health", start, "GET", path, path, {200})
+
     def book(self, start: float) -> None:
         """Records the POST as `book` and POST-to-terminal-status (polled) as `book_e2e`."""
         check_in, nights = self.picker.stay()

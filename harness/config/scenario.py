@@ -3,7 +3,8 @@ with the dotted path of the key and what was expected.
 
 A scenario names what to deploy (architectures, dataset, payment provider, workers), the workload
 mix, the load model (open: a Poisson or fixed rate; closed: users with think time; `steps` for a
-sweep), duration, warm-up, repeats, the SLO, the seed, and faults to inject under load.
+sweep), duration, warm-up, repeats, the SLO, the seed, faults to inject under load, and which CPUs
+the load generator and the system under test run on.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pydantic import (
 )
 
 from harness.config import architectures
+from harness.config.cpus import Cpus
 from harness.config.errors import HarnessError
 
 
@@ -314,6 +316,8 @@ class Scenario(_Strict):
     sim: Sim = Sim()
     audit: Audit = Audit()
     faults: tuple[Fault, ...] = ()
+    # the load generator's CPUs and the system's (harness.config.cpus)
+    cpus: Cpus = Cpus()
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:

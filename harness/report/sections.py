@@ -9,6 +9,16 @@ from typing import Any
 import pandas as pd
 
 from harness.report.coupling import coupling_blocks, scorecard_blocks
+from harness.report.generator import (
+    WARN,
+    bound_warnings,
+    cpu_split_line,
+    flagged,
+    floor_blocks,
+    generator_rule,
+    is_bound,
+    marked,
+)
 from harness.report.render import Block, Bullets, Heading, Image, Notice, Paragraph, Table
 from harness.report.resilience import invariant_blocks, resilience_blocks
 from harness.report.simulation import simulation_blocks
@@ -85,6 +95,7 @@ def _header(folder: RunFolder, tables: Tables) -> list[Block]:
         f"**Measured duration**: {_num(meta.get('duration_s'))} s per run; "
         + (f"warm-up of {_num(warmup)} s discarded" if warmup is not None else "warm-up unknown"),
         f"**Machine**: {machine}",
+        cpu_split_line(folder),
         f"**Git revision**: `{env.get('git_revision', 'unknown')}`",
         f"**Runs measured**: {len(runs)} ({', '.join(architecture_order(set(runs['architecture'])))}; "
         f"{runs['repeat'].nunique()} repeat(s) {TIMES} {runs['step'].nunique()} step(s))"
@@ -97,7 +108,8 @@ def _header(folder: RunFolder, tables: Tables) -> list[Block]:
 
 
 def _warnings(tables: Tables) -> list[Block]:
-    warnings = integrity_warnings(tables.summary, tables.runs, tables.aggregate)
+    warnings = bound_warnings(tables.steps)
+    warnings += integrity_warnings(tables.summary, tables.runs, tables.aggregate)
     if warnings:
         return [Notice("WARNINGS: measurement integrity", warnings, "warning")]
     return [Paragraph(
@@ -117,14 +129,16 @@ def _latency(tables: Tables) -> list[Block]:
         blocks.append(Heading("Latency" + _step_title(at_step, step)))
         blocks.append(Bullets(comparison_sentences(aggregate, step)))
         rows = [
-            [row.architecture, row.operation, f"{row.count:.0f}", _cell(row, "p50_ms"), _cell(row, "p99_ms"),
-             _cell(row, "p999_ms"), _cell(row, "achieved_rate", 1), _cell(row, "error_rate", pct=True)]
+            flagged([row.architecture, row.operation, f"{row.count:.0f}", _cell(row, "p50_ms"),
+                     _cell(row, "p99_ms"), _cell(row, "p999_ms"), _cell(row, "achieved_rate", 1),
+                     _cell(row, "error_rate", pct=True)], row)
             for row in at_step.itertuples(index=False)
         ]
         blocks.append(Table(
             ["architecture", "operation", "requests", "p50 ms", "p99 ms", "p99.9 ms", "achieved req/s",
              "error rate"], rows,
         ))
+        blocks += floor_blocks(at_step)
     return blocks
 
 
@@ -149,11 +163,11 @@ def _efficiency(folder: RunFolder, tables: Tables) -> list[Block]:
                 ref = estimate(next(ref_rows.itertuples(index=False)), "cpu_s_per_1k")
                 sentences.append(f"{row.architecture} s{row.step}: CPU-seconds per 1,000 requests "
                                  f"{cpu.describe('s')}, {relative(cpu, ref, reference)}")
-        rows.append([
+        rows.append(flagged([
             row.architecture, f"s{row.step}", _cell(row, "cpu_s_per_1k", 3),
             _pct(row.generator_cpu_share), _num(row.total_rss_mib), _num(row.processes),
             _num(row.cold_start_s, 2), _num(row.readlag_p50_ms, 2), _num(row.readlag_p99_ms, 2),
-        ])
+        ], row))
     if sentences:
         blocks.append(Bullets(sentences))
     blocks.append(Table(
@@ -225,13 +239,18 @@ def _saturation(folder: RunFolder, tables: Tables) -> list[Block]:
     ]
     items = []
     rows = []
+    bound = {(r.architecture, float(r.offered_rate)) for r in aggregate.itertuples(index=False)
+             if is_bound(r)}
     for result in results:
         items.append(
             f"{result.architecture}: saturation rate {result.rate:g} req/s" if result.rate is not None
             else f"{result.architecture}: no offered rate met the SLO"
         )
+        if (result.architecture, result.rate) in bound:
+            items[-1] = f"{WARN} {items[-1]} (generator-bound at that rate)"
         rows += [
-            [result.architecture, f"{offered:g}", f"{achieved:.1f}", f"{p99:.1f}", "yes" if met else "no"]
+            marked([result.architecture, f"{offered:g}", f"{achieved:.1f}", f"{p99:.1f}",
+                    "yes" if met else "no"], (result.architecture, offered) in bound, keep=1)
             for offered, achieved, p99, met in result.steps
         ]
     blocks.append(Bullets(items))
@@ -250,6 +269,9 @@ def _method() -> list[Block]:
         "ranges allow); \"not significant\" when the ranges overlap.",
         "CPU-seconds per 1,000 requests: CPU of every process of the system under test (load generator "
         "excluded) over the measured period, divided by the requests sent (book_e2e not counted).",
+        "Generator floor: before each run's load, the load generator sends GET /health through the "
+        "gateway at a low fixed rate, on its own CPU; its p50 and p99 stand beside every latency table. "
+        f"{generator_rule()[0].upper()}{generator_rule()[1:]}; its numbers carry {WARN}.",
         "Tables as CSV: `summary.csv` (per run and operation), `aggregate.csv` (across repeats).",
     ])]
 
