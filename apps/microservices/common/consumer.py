@@ -87,9 +87,6 @@ class Work:
     envelope: Envelope
     relay: OutboxRelay | None
 
-    async def already_processed(self) -> bool:
-        return await storage.seen(self.pool, self.consumer, self.envelope.event_id)
-
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         async with self.pool.acquire() as conn:

@@ -48,9 +48,3 @@ async def claim_many(conn: asyncpg.Connection, consumer: str, event_ids: list[st
         consumer, event_ids,
     )
     return [r["event_id"] for r in rows]
-
-
-async def seen(conn: asyncpg.Connection | asyncpg.Pool, consumer: str, event_id: str) -> bool:
-    return bool(await conn.fetchval(
-        "SELECT true FROM inbox WHERE consumer = $1 AND event_id = $2", consumer, event_id
-    ))

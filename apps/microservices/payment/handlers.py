@@ -22,8 +22,9 @@ from apps.payment_provider.client import PaymentClient
 
 
 async def authorize(provider: PaymentClient, envelope: Envelope, work: Work) -> None:
-    if await work.already_processed():
-        return
+    # no inbox look-up first: a redelivered event asks the provider again and gets its first
+    # answer back (same key), then finds its id claimed; redeliveries are rare, the look-up
+    # was a round trip on every event
     event = envelope.event()
     assert isinstance(event, InventoryReserved)
     auth = await provider.authorize(
@@ -45,8 +46,6 @@ async def authorize(provider: PaymentClient, envelope: Envelope, work: Work) -> 
 
 
 async def refund(provider: PaymentClient, envelope: Envelope, work: Work) -> None:
-    if await work.already_processed():
-        return
     event = envelope.event()
     assert isinstance(event, BookingCancelled)
     owed = await payments.refund_owed(work.pool, event.booking_id)
