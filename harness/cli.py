@@ -252,15 +252,15 @@ def scorecard(
     load_claims(claims)  # a bad claims file is an error before anything is rewritten
     rederive(run_dir / "audit" if (run_dir / "audit").is_dir() else run_dir)
     card = judge(run_dir, claims)
-    table = Table("whose claim", "claim", "verdict", "why", title="scorecard")
+    table = Table("whose claim", "claim", "evidence", "verdict", "why", title="scorecard")
     for claim in card["claims"]:
-        table.add_row(f"{claim['side']} ({claim['kind']})", claim["claim"], claim["verdict"],
-                      claim["reason"])
+        table.add_row(f"{claim['side']} ({claim['kind']})", claim["claim"], claim["evidence"],
+                      claim["verdict"], claim["reason"])
     Console().print(table)
     if (run_dir / "run.json").exists():
         from harness.report import build  # heavy (pandas, matplotlib)
 
-        print(build(run_dir), flush=True)
+        print(build(run_dir, by="archbench scorecard"), flush=True)
     else:
         print(run_dir / "scorecard.json", flush=True)
 

@@ -8,9 +8,10 @@ from typing import Any
 
 import pandas as pd
 
-from harness.report.coupling import coupling_blocks, scorecard_blocks
+from harness.report.coupling import coupling_blocks
 from harness.report.render import Block, Bullets, Heading, Image, Notice, Paragraph, Table
 from harness.report.resilience import invariant_blocks, resilience_blocks
+from harness.report.scorecard import scorecard_blocks
 from harness.report.simulation import simulation_blocks
 from harness.results.findings import (
     ACHIEVED_FLOOR,
@@ -85,7 +86,7 @@ def _header(folder: RunFolder, tables: Tables) -> list[Block]:
         f"**Measured duration**: {_num(meta.get('duration_s'))} s per run; "
         + (f"warm-up of {_num(warmup)} s discarded" if warmup is not None else "warm-up unknown"),
         f"**Machine**: {machine}",
-        f"**Git revision**: `{env.get('git_revision', 'unknown')}`",
+        f"**Git revision of the run**: `{env.get('git_revision', 'unknown')}`",
         f"**Runs measured**: {len(runs)} ({', '.join(architecture_order(set(runs['architecture'])))}; "
         f"{runs['repeat'].nunique()} repeat(s) {TIMES} {runs['step'].nunique()} step(s))"
         + (f"; {len(folder.missing)} missing" if folder.missing else ""),
