@@ -326,7 +326,8 @@ def replay(
                                                    help="folder of a running microservices "
                                                         "deployment (archbench up)")],
 ) -> None:
-    """Rebuild booking aggregates and read models from the JetStream log; compare with live state.
+    """Rebuild the booking service's aggregates (in memory, against its event store) and the query
+    service's read models (into fresh tables, against the live ones) from the JetStream log.
 
     Run it against a running, quiet deployment: it prints events replayed, rows compared and
     differences, and exits 1 if there is any difference.
