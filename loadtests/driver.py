@@ -1,5 +1,6 @@
-"""Runs one plan against a base URL inside a gevent process: starts the load model, measures,
-stops on time or on a stop request, and writes the outputs."""
+"""Runs one plan against a base URL inside a gevent process: measures the latency floor (when the
+plan asks), starts the load model, measures, stops on time or on a stop request, and writes the
+outputs."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import psutil
 from gevent.event import Event
 from locust.env import Environment
 
+from loadtests.floor import CONCURRENCY as FLOOR_CONCURRENCY
+from loadtests.floor import measure_floor
 from loadtests.inputs import BookingLedger, InputPicker
 from loadtests.open_loop import OpenLoopDispatcher
 from loadtests.operations import E2E_TIMEOUT_S, BookingOperations, Client
@@ -78,6 +81,14 @@ def run(plan: Plan, host: str, out_dir: Path, stop: Event) -> bool:
     random.seed(plan.seed)  # Locust picks closed-loop tasks with the global generator
     ledger = BookingLedger(random.Random(f"ledger-{plan.seed}"))
     picker = InputPicker(plan.dataset, plan.seed)
+    floor = None
+    if plan.floor is not None:  # before the load, and before its clock starts
+        probe = open_loop_user(host, FLOOR_CONCURRENCY)(Environment(user_classes=[], host=host)).client
+        floor = measure_floor(
+            plan.floor,
+            lambda recorder: BookingOperations(probe, picker, ledger, recorder, clock, gevent.sleep,
+                                               plan.poll_interval_s),
+            clock, lambda until, done: _wait(stop, until, done))
     started_at = _now_iso()
     origin, origin_epoch = clock(), time.time()
     recorder = Recorder(origin, plan.warmup_s, plan.duration_s, plan.window_s,
@@ -86,7 +97,8 @@ def run(plan: Plan, host: str, out_dir: Path, stop: Event) -> bool:
     cpu = _CpuProbe(origin + plan.warmup_s)
 
     def operations_for(client: Client) -> BookingOperations:
-        return BookingOperations(client, picker, ledger, recorder, clock, gevent.sleep, plan.poll_interval_s)
+        return BookingOperations(client, picker, ledger, recorder, clock, gevent.sleep, plan.poll_interval_s,
+                                 plan.poll_wait_s)
 
     end_of_load = origin + plan.duration_s
     if plan.model == "closed":
@@ -114,6 +126,6 @@ def run(plan: Plan, host: str, out_dir: Path, stop: Event) -> bool:
     info = RunInfo(
         model=plan.model, offered_rate=plan.rate if plan.model == "open" else None, warmup_s=plan.warmup_s,
         measured_until_s=measured_until, started_at=started_at, finished_at=_now_iso(),
-        generator_cpu_s=cpu_s, interrupted=stop.is_set(), origin_epoch=origin_epoch)
+        generator_cpu_s=cpu_s, interrupted=stop.is_set(), origin_epoch=origin_epoch, floor=floor)
     write_outputs(out_dir, recorder, info)
     return stop.is_set()

@@ -42,10 +42,11 @@ class OpenLoopDispatcher:
                 gevent.sleep(delay)
             self.pending[i] = (arrival.operation, intended)
             self.next_arrival = i + 1
-            self.pool.spawn(self._arrive, i, arrival.operation, intended)  # waits while the pool is full
+            pool_full = self.pool.full()
+            self.pool.spawn(self._arrive, i, arrival.operation, intended, pool_full)  # waits while full
 
-    def _arrive(self, i: int, operation: str, intended: float) -> None:
-        self.recorder.started(intended, self.clock())
+    def _arrive(self, i: int, operation: str, intended: float, pool_full: bool = False) -> None:
+        self.recorder.started(intended, self.clock(), pool_full=pool_full)
         try:
             self.run_operation(operation, intended)
         except Exception:

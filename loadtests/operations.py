@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 from urllib.parse import urlencode
@@ -23,6 +23,7 @@ E2E_TIMEOUT_S = 30.0
 class Response(Protocol):
     status_code: int
     text: str | None
+    headers: Mapping[str, str]
 
     def success(self) -> None: ...
     def failure(self, exc: Any) -> None: ...
@@ -30,6 +31,7 @@ class Response(Protocol):
 
 class Client(Protocol):
     def request(self, method: str, url: str, *, name: str | None = ..., json: Any = ...,
+                headers: Mapping[str, str] | None = ...,
                 catch_response: bool = ...) -> AbstractContextManager[Response]: ...
 
 
@@ -55,7 +57,8 @@ def _body(response: Response) -> dict[str, Any] | None:
 
 class BookingOperations:
     def __init__(self, client: Client, picker: InputPicker, ledger: BookingLedger, recorder: Recorder,
-                 clock: Callable[[], float], sleep: Callable[[float], None], poll_interval_s: float) -> None:
+                 clock: Callable[[], float], sleep: Callable[[float], None], poll_interval_s: float,
+                 poll_wait_s: float = 0.0) -> None:
         self.client = client
         self.picker = picker
         self.ledger = ledger
@@ -63,6 +66,7 @@ class BookingOperations:
         self.clock = clock
         self.sleep = sleep
         self.poll_interval_s = poll_interval_s
+        self.poll_wait_s = poll_wait_s
         self.by_name: dict[str, Callable[[float], None]] = {
             "search_availability": self.search_availability,
             "list_hotels": self.list_hotels,
@@ -117,6 +121,10 @@ class BookingOperations:
             return
         self._send("cancel", start, "POST", f"/bookings/{booking_id}/cancel", "/bookings/[id]/cancel", {200})
 
+    def health(self, start: float, path: str = "/health") -> None:
+        """GET /health, the contract's cheapest request, recorded as `health` (the floor probe's)."""
+        self._send("health", start, "GET", path, path, {200})
+
     def book(self, start: float) -> None:
         """Records the POST as `book` and POST-to-terminal-status (polled) as `book_e2e`."""
         check_in, nights = self.picker.stay()
@@ -139,16 +147,26 @@ class BookingOperations:
             self.ledger.confirmed(booking_id)
 
     def _await_terminal(self, booking_id: str, start: float, posted: float) -> tuple[str | None, float]:
-        """Polls until a terminal status; a 404 just after the 202 means "not visible yet"."""
+        """Polls until a terminal status; a 404 just after the 202 means "not visible yet".
+
+        With `poll_wait_s`, each poll asks the server to answer when the booking changes
+        (RFC 7240 `Prefer: wait=N`); a server that applied the preference is asked again at once,
+        one that did not (a plain poll) after `poll_interval_s`.
+        """
         deadline = posted + E2E_TIMEOUT_S
+        headers: dict[str, str] = {}
+        pause = 0.0 if self.poll_wait_s else self.poll_interval_s
         while True:
-            self.sleep(self.poll_interval_s)
+            if pause:
+                self.sleep(pause)
             now = self.clock()
             if now >= deadline:
                 self.recorder.error("book_e2e", "timeout", start, now)
                 return None, now
+            if self.poll_wait_s:
+                headers["Prefer"] = f"wait={min(self.poll_wait_s, deadline - now):.3f}"
             with self.client.request("GET", f"/bookings/{booking_id}", name="/bookings/[id] (poll)",
-                                     catch_response=True) as response:
+                                     headers=headers, catch_response=True) as response:
                 seen = self.clock()
                 kind = error_kind(response.status_code, getattr(response, "error", None), {200, 404})
                 if kind is not None:
@@ -159,3 +177,5 @@ class BookingOperations:
                 status = (_body(response) or {}).get("status") if response.status_code == 200 else None
                 if status in TERMINAL:
                     return status, seen
+                waited = "preference-applied" in {k.lower() for k in (response.headers or {})}
+                pause = 0.0 if waited else self.poll_interval_s

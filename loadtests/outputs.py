@@ -24,6 +24,7 @@ class RunInfo:
     generator_cpu_s: float
     interrupted: bool
     origin_epoch: float = 0.0  # wall-clock time of the load's origin, to align with the harness
+    floor: dict[str, Any] | None = None  # the latency floor measured before the load (floor.py)
 
 
 def write_trace(path: Path, trace: list[tuple[float, str, str, float]], origin_epoch: float) -> None:
@@ -49,7 +50,9 @@ def summary(recorder: Recorder, info: RunInfo) -> dict[str, Any]:
         "warmup_s": info.warmup_s,
         "requests": requests,
         "errors": {op: dict(kinds) for op, kinds in recorder.errors.items() if kinds},
+        "arrivals": recorder.arrivals,
         "late_starts": recorder.late_starts,
+        "late_starts_pool_full": recorder.late_starts_pool_full,
         "lag_ms": recorder.lag_ms(),
         "generator_cpu_s": round(info.generator_cpu_s, 3),
         "generator_cpu_share": round(info.generator_cpu_s / measured_s, 4) if measured_s > 0 else 0.0,
@@ -58,6 +61,8 @@ def summary(recorder: Recorder, info: RunInfo) -> dict[str, Any]:
         "started_at": info.started_at,
         "finished_at": info.finished_at,
     }
+    if info.floor is not None:
+        result["floor"] = info.floor
     if info.interrupted:
         result["interrupted"] = True
     return result

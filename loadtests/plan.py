@@ -44,6 +44,17 @@ def _default_weights() -> dict[str, float]:
 
 
 @dataclass(frozen=True)
+class FloorProbe:
+    """GET `path` at a fixed `rate` for `duration_s` just before the load, its first `warmup_s`
+    discarded: the generator's latency floor on this stack (loadtests/floor.py)."""
+
+    path: str = "/health"
+    rate: float = 100.0
+    duration_s: float = 3.0
+    warmup_s: float = 0.5
+
+
+@dataclass(frozen=True)
 class Plan:
     model: str
     rate: float = 20.0
@@ -56,11 +67,14 @@ class Plan:
     weights: dict[str, float] = field(default_factory=_default_weights)
     seed: int = 0
     poll_interval_s: float = 0.005
+    poll_wait_s: float = 0.0
     max_concurrency: int = 500
     dataset: Dataset = field(default_factory=Dataset)
     #: Write every request (start, operation, outcome, latency) to requests.csv: what the harness
     #: needs to measure a fault's blast radius and recovery, request by request.
     trace_requests: bool = False
+    #: Measure the latency floor before the load; None: do not.
+    floor: FloorProbe | None = None
 
     @property
     def measured_s(self) -> float:
@@ -175,11 +189,33 @@ def parse_plan(raw: Any) -> Plan:
         seed=_integer(raw, "seed", "seed", defaults.seed, minimum=0),
         poll_interval_s=_number(raw, "poll_interval_s", "poll_interval_s", defaults.poll_interval_s,
                                 strictly_positive=True),
+        poll_wait_s=_number(raw, "poll_wait_s", "poll_wait_s", defaults.poll_wait_s),
         max_concurrency=_integer(raw, "max_concurrency", "max_concurrency", defaults.max_concurrency,
                                  minimum=1),
         dataset=_dataset(raw.get("dataset", {})),
         trace_requests=_flag(raw, "trace_requests", defaults.trace_requests),
+        floor=_floor(raw.get("floor")),
     )
+
+
+def _floor(value: Any) -> FloorProbe | None:
+    if value is None:
+        return None
+    raw = _mapping(value, "floor")
+    _reject_unknown(raw, set(FloorProbe.__dataclass_fields__), "floor.")
+    defaults = FloorProbe()
+    path = raw.get("path", defaults.path)
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise PlanError("floor.path", f"must be a path starting with /, got {path!r}")
+    duration = _number(raw, "duration_s", "floor.duration_s", defaults.duration_s,
+                       strictly_positive=True)
+    warmup = _number(raw, "warmup_s", "floor.warmup_s", defaults.warmup_s)
+    if warmup >= duration:
+        raise PlanError("floor.warmup_s", f"must be shorter than floor.duration_s ({duration:g}), "
+                                          f"got {warmup:g}")
+    return FloorProbe(path=path, rate=_number(raw, "rate", "floor.rate", defaults.rate,
+                                              strictly_positive=True),
+                      duration_s=duration, warmup_s=warmup)
 
 
 def _flag(raw: Mapping[str, Any], key: str, default: bool) -> bool:

@@ -99,7 +99,11 @@ class Recorder:
         self._window_errors: dict[tuple[int, str], int] = defaultdict(int)
         self._windows = _Windows()
         self.lag = new_histogram()
+        self.arrivals = 0  # open loop: arrivals due in the measured period
         self.late_starts = 0
+        #: late starts of arrivals that found every slot of the pool taken: the system held
+        #: max_concurrency requests in flight, the generator was waiting on it
+        self.late_starts_pool_full = 0
         self.completed_in_period: dict[str, int] = defaultdict(int)
         #: Every request, warm-up included, when tracing: (start offset s, operation, error kind
         #: or "" for a success, latency s). Faults are judged request by request from it.
@@ -141,14 +145,17 @@ class Recorder:
         self.errors[op][kind] += 1
         self._window_errors[(window, op)] += 1
 
-    def started(self, intended: float, actual: float) -> None:
-        """An open-loop arrival began `actual - intended` seconds after it was due."""
+    def started(self, intended: float, actual: float, *, pool_full: bool = False) -> None:
+        """An open-loop arrival began `actual - intended` seconds after it was due; `pool_full`:
+        it had to wait for a free slot."""
         if self._window(intended) is None:
             return
+        self.arrivals += 1
         lag = max(0.0, actual - intended)
         _record(self.lag, lag)
         if lag > LATE_START_S:
             self.late_starts += 1
+            self.late_starts_pool_full += pool_full
 
     def operations(self) -> list[str]:
         return _ordered(set(self.histograms) | {op for op, kinds in self.errors.items() if kinds})

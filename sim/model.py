@@ -7,16 +7,18 @@ app → Caddy → client; each arrow is a network hop of its own. The database i
 connection pool per app process, one round trip and one burst of backend CPU per statement, a
 WAL flush at commit, a row lock on the room type a booking holds. The broker is JetStream: a
 publish is stored (CPU plus a persistence delay) before its ack; each durable consumer gets the
-message through a pull loop (deliver, handle, ack, pull again), one loop for an in-order
-consumer (max_ack_pending 1) and `concurrency` loops otherwise. Each service has one outbox relay
+message as it arrives (deliver, handle, ack), `concurrency` at once (events of one booking in
+order), except the query service's projections, which apply what has arrived in one transaction
+per batch. Each service has one outbox relay
 that publishes committed events in batches.
 
 - monolith: `POST /bookings` holds and records in one transaction, calls the payment provider,
   confirms in a second transaction, and answers with the terminal status (book_e2e = book).
 - microservices: `POST /bookings` records the command and answers 202; BookingRequested →
   inventory → InventoryReserved → payment (provider call) → PaymentAuthorized → booking →
-  BookingConfirmed → query; the client polls `GET /bookings/{id}` every `poll_interval_s` until
-  the query side shows a terminal status (book_e2e). Read-model lag is commit-to-projection.
+  BookingConfirmed → query; the client polls `GET /bookings/{id}` until the query side shows a
+  terminal status (book_e2e): held by the query service until the booking settles when the
+  scenario's `poll_wait_s` is set, else every `poll_interval_s`. Read-model lag is commit-to-projection.
 
 Parameters (sim.params.Calibration, seconds): CPU per visit of every process (a visit is an HTTP
 request handled, a statement, a message moved), background CPU, hop, broker persistence, commit,
@@ -64,11 +66,12 @@ MONOLITH_CANCEL_TX = 7  # BEGIN, get FOR UPDATE, transition, release, owe refund
 MONOLITH_REFUND = 2  # find owed refund, mark refunded
 COMMAND_TX = 6  # booking: BEGIN, command, idempotency key / load, append, outbox, COMMIT
 HANDLER_TX = 4  # BEGIN, inbox, outbox, COMMIT (+ the handler's own statements)
-PROJECTION_TX = 5  # query: BEGIN, inbox, view upsert, read_lag, COMMIT
+PROJECTION_TX = 4  # query, per batch: BEGIN, inbox claim, read_lag, COMMIT (+ one upsert per event)
+PROJECTION_BATCH = 256  # the most events one projection transaction applies
 
 # microservices: who consumes what (durable consumers), with their pull-loop concurrency
 CONSUMERS: tuple[tuple[str, str, tuple[str, ...], int], ...] = (
-    # (service, producer, event types, concurrency; 1 = in order)
+    # (service, producer, event types, concurrency: aggregates handled at once; 0 = in batches)
     ("inventory", "booking", ("BookingRequested", "BookingRejected", "BookingCancelled"), 16),
     ("payment", "inventory", ("InventoryReserved",), 32),
     ("payment", "booking", ("BookingCancelled",), 8),
@@ -76,10 +79,10 @@ CONSUMERS: tuple[tuple[str, str, tuple[str, ...], int], ...] = (
     ("booking", "inventory", ("InventoryRejected",), 16),
     ("booking", "payment", ("PaymentAuthorized", "PaymentDeclined"), 16),
     ("query", "booking", ("BookingRequested", "BookingConfirmed", "BookingRejected",
-                          "BookingCancelled"), 1),
-    ("query", "inventory", ("InventoryReserved", "InventoryRejected", "InventoryReleased"), 1),
-    ("query", "payment", ("PaymentAuthorized", "PaymentDeclined", "PaymentRefunded"), 1),
-    ("query", "notification", ("NotificationSent",), 1),
+                          "BookingCancelled"), 0),
+    ("query", "inventory", ("InventoryReserved", "InventoryRejected", "InventoryReleased"), 0),
+    ("query", "payment", ("PaymentAuthorized", "PaymentDeclined", "PaymentRefunded"), 0),
+    ("query", "notification", ("NotificationSent",), 0),
 )
 EMITS = {
     "booking": ("BookingRequested", "BookingConfirmed", "BookingRejected", "BookingCancelled"),
@@ -110,6 +113,7 @@ class Settings:
     max_concurrency: int
     weights: dict[str, float]
     poll_interval_s: float
+    poll_wait_s: float
     payment_latency: str
     decline_rate: float
     lock_keys: int
@@ -140,6 +144,7 @@ def settings_for(scenario: Scenario, cal: Calibration, architecture: str, level:
         max_concurrency=scenario.load.max_concurrency,
         weights={op: float(w) for op, w in scenario.workload.weights.items() if w > 0},
         poll_interval_s=scenario.workload.poll_interval_s,
+        poll_wait_s=scenario.workload.poll_wait_s,
         payment_latency=sim.payment_latency or scenario.payment_provider.latency,
         decline_rate=scenario.payment_provider.decline_rate,
         lock_keys=scenario.dataset.hotels * scenario.dataset.room_types_per_hotel,
@@ -228,12 +233,13 @@ class Burst:
 
 
 class Booking:
-    __slots__ = ("declined", "key", "visible")
+    __slots__ = ("declined", "key", "settled", "visible")
 
     def __init__(self, declined: bool, key: int) -> None:
         self.declined = declined
         self.key = key
         self.visible = False  # the query side shows a terminal status
+        self.settled: simpy.Event | None = None  # what a waiting read (long poll) waits on
 
 
 class Message:
@@ -491,7 +497,8 @@ class Consumer:
         self.queue: deque[Message] = deque()
         self.idle: deque[Event] = deque()
         replicas = system.procs[service]
-        loops = 1 if concurrency == 1 else concurrency * len(replicas)
+        self.batch = concurrency == 0
+        loops = 1 if self.batch else concurrency * len(replicas)
         self.loops = [replicas[i % len(replicas)] for i in range(loops)]
 
     def offer(self, message: Message) -> None:
@@ -511,9 +518,17 @@ class Consumer:
                 waiter = Event(env)
                 self.idle.append(waiter)
                 message = yield waiter
-            yield from handle(self.service, proc, message)
-            # the broker's work for this message (deliver, ack, next pull) as one burst
-            yield nats.cpu(nats_burst(3), "deliver+ack+pull", 3, lead=system.hop)
+            if self.batch:
+                batch = [message]
+                while self.queue and len(batch) < PROJECTION_BATCH:
+                    batch.append(self.queue.popleft())
+                yield from system.project(proc, batch)
+            else:
+                batch = [message]
+                yield from handle(self.service, proc, message)
+            # the broker's work for each message (deliver, ack; pulls are amortised) as one burst
+            yield nats.cpu(nats_burst(2 * len(batch)), "deliver+ack", 2 * len(batch),
+                           lead=system.hop)
 
 
 class Relay:
@@ -596,8 +611,27 @@ class Microservices(System):
         yield from self.finish(operation, start)
 
     def await_terminal(self, booking: Booking, start: float) -> Iterator[Event]:
-        """The client polls GET /bookings/{id} until the query side shows a terminal status."""
+        """The client polls GET /bookings/{id} until the query side shows a terminal status;
+        with `poll_wait_s` the read is held by the query service until the booking settles
+        (RFC 7240 Prefer: wait), then read again and answered."""
         poll, hop = self.s.poll_interval_s, self.hop
+        if self.s.poll_wait_s:
+            while True:
+                yield from self.http(lead=0.0)
+                yield from self.transaction(self.replica("query"), 1, app_visits=1, commit=False,
+                                            lead_s=hop)
+                if booking.visible:
+                    break
+                if booking.settled is None:
+                    booking.settled = self.env.event()
+                yield booking.settled | self.env.timeout(self.s.poll_wait_s)
+                if booking.visible:
+                    yield from self.transaction(self.replica("query"), 1, app_visits=1,
+                                                commit=False)
+                    yield self.env.timeout(2 * hop)  # the answer's way back
+                    break
+            yield from self.finish("book_e2e", start)
+            return
         wait = poll
         while True:
             yield from self.http(lead=wait)
@@ -608,16 +642,22 @@ class Microservices(System):
             wait = 2 * hop + poll  # the answer's way back, then the client's pause
         yield from self.finish("book_e2e", start)
 
+    def project(self, proc: Proc, batch: list[Message]) -> Iterator[Event]:
+        """The query service applies what has arrived in one transaction, in order."""
+        yield from self.transaction(proc, PROJECTION_TX + len(batch), app_visits=len(batch),
+                                    lead_s=self.hop)
+        for message in batch:
+            if message.occurred >= self.measure_from:
+                self.read_lag.append(self.env.now - message.occurred)
+            booking = message.booking
+            if message.type in TERMINAL:
+                booking.visible = True
+                if booking.settled is not None and not booking.settled.triggered:
+                    booking.settled.succeed()
+
     def handler(self, service: str, proc: Proc, message: Message) -> Iterator[Event]:
         """One delivered message: the hop from the broker rides on the transaction's timer."""
         kind, booking, hop = message.type, message.booking, self.hop
-        if service == "query":
-            yield from self.transaction(proc, PROJECTION_TX, app_visits=1, lead_s=hop)
-            if message.occurred >= self.measure_from:
-                self.read_lag.append(self.env.now - message.occurred)
-            if kind in TERMINAL:
-                booking.visible = True
-            return
         if service == "inventory":
             yield from self.transaction(proc, HANDLER_TX + 2, lock_key=booking.key, app_visits=1,
                                         lead_s=hop)

@@ -28,6 +28,10 @@ _NUL = "\x00"
 # [0-9] rather than \d: \d also matches non-ASCII digits that int() and dates would accept.
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DECIMAL = re.compile(r"[0-9]+")
+# RFC 7240's `wait` preference, among others in a Prefer header ("respond-async, wait=5").
+_PREFER_WAIT = re.compile(r'(?:^|[,;\s])wait\s*=\s*"?([0-9]{1,6}(?:\.[0-9]{1,6})?)"?(?:$|[,;\s])')
+#: The longest a read waits for a pending booking to settle, whatever the client asks.
+MAX_WAIT_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +111,18 @@ def parse_check_availability(params: Mapping[str, str], catalog: Catalog) -> Che
     if catalog.hotel(hotel_id) is None:
         raise NotFound("hotel_id: unknown hotel")
     return CheckAvailability(hotel_id=hotel_id, check_in=check_in, nights=nights)
+
+
+def parse_prefer_wait(header: str | None) -> float | None:
+    """Seconds the client will wait for a pending booking to settle (RFC 7240 `Prefer: wait=N`),
+    capped at MAX_WAIT_S; None when it asks for no wait. A preference is advisory: one that
+    cannot be read is ignored, never refused."""
+    if not header:
+        return None
+    found = _PREFER_WAIT.search(header)
+    if found is None:
+        return None
+    return min(float(found.group(1)), MAX_WAIT_S)
 
 
 def parse_booking_id(value: str) -> str:

@@ -3,7 +3,8 @@ with the dotted path of the key and what was expected.
 
 A scenario names what to deploy (architectures, dataset, payment provider, workers), the workload
 mix, the load model (open: a Poisson or fixed rate; closed: users with think time; `steps` for a
-sweep), duration, warm-up, repeats, the SLO, the seed, and faults to inject under load.
+sweep), duration, warm-up, repeats, the SLO, the seed, faults to inject under load, and which CPUs
+the load generator and the system under test run on.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pydantic import (
 )
 
 from harness.config import architectures
+from harness.config.cpus import Cpus
 from harness.config.errors import HarnessError
 
 
@@ -88,9 +90,10 @@ class Replicas(_Strict):
 class Microservices(_Strict):
     """Settings of the event-driven services that change how they behave under faults."""
 
-    ack_wait_s: float = Field(30.0, gt=0, le=3600,
+    ack_wait_s: float = Field(3.0, ge=0.5, le=3600,
                               description="how long JetStream waits for an event's ack before "
-                                          "redelivering it: what a consumer's crash costs in delay")
+                                          "redelivering it: what a consumer's crash costs in delay "
+                                          "(consumers mark slow events in progress every third of it)")
 
 
 Operation = Literal["search_availability", "list_hotels", "book", "view_booking",
@@ -105,7 +108,12 @@ class Workload(_Strict):
     weights: dict[Operation, float] = Field(default_factory=lambda: {
         "search_availability": 50, "list_hotels": 10, "book": 20, "view_booking": 10,
         "list_customer_bookings": 5, "cancel": 5})
-    poll_interval_s: float = Field(0.005, gt=0, le=1)
+    poll_interval_s: float = Field(0.005, gt=0, le=1, description="pause between plain polls")
+    poll_wait_s: float = Field(
+        5.0, ge=0, le=10,
+        description="each poll of a pending booking asks the server to answer when it changes, "
+                    "waiting up to this long (RFC 7240 Prefer: wait); 0: plain polls every "
+                    "poll_interval_s")
 
     @field_validator("weights")
     @classmethod
@@ -308,6 +316,8 @@ class Scenario(_Strict):
     sim: Sim = Sim()
     audit: Audit = Audit()
     faults: tuple[Fault, ...] = ()
+    # the load generator's CPUs and the system's (harness.config.cpus)
+    cpus: Cpus = Cpus()
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:

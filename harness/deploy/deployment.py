@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from harness.config.architectures import ArchitectureSpec, spec_of
+from harness.config.cpus import CpuSplit, cpu_split, not_pinned
 from harness.config.errors import HarnessError
 from harness.config.scenario import Architecture, Scenario
 from harness.deploy.binaries import find_binary, postgres_bin_dir
@@ -54,6 +55,8 @@ class Deployment:
     databases: dict[str, str] = field(default_factory=dict)
     endpoints: dict[str, str] = field(default_factory=dict)
     cleanups: list[Callable[[], None]] = field(default_factory=list)
+    # every process above runs on cpus.system; a load generator belongs on cpus.generator
+    cpus: CpuSplit = field(default_factory=lambda: not_pinned("not pinned"))
 
     @property
     def processes(self) -> list[ManagedProcess]:
@@ -86,7 +89,8 @@ def deployed(
         raise HarnessError(f"deployment folder {root} already exists and is not empty")
     preflight(architecture, dsn=dsn, nats_url=nats_url)
     gateway_port = ensure_port_free(port) if port is not None else free_port()
-    supervisor = Supervisor(root)
+    split = cpu_split(scenario.cpus)
+    supervisor = Supervisor(root, cpus=split.system)
     server: PostgresServer | None = None
     deployment: Deployment | None = None
     created: list[str] = []
@@ -94,7 +98,7 @@ def deployed(
         started = time.monotonic()
         step("starting PostgreSQL" if dsn is None else "connecting to PostgreSQL")
         server = start_embedded(supervisor) if dsn is None else existing(dsn)
-        deployment = Deployment(architecture, "", root, supervisor)
+        deployment = Deployment(architecture, "", root, supervisor, cpus=split)
 
         def database(name: str) -> str:
             db = name if server.embedded else f"archbench_{secrets.token_hex(4)}_{name}"
@@ -261,4 +265,5 @@ def dump(deployment: Deployment) -> str:
         "architecture": deployment.architecture, "base_url": deployment.base_url,
         "cold_start_s": round(deployment.cold_start_s, 3), "databases": deployment.databases,
         "endpoints": deployment.endpoints, "processes": describe(deployment),
+        "cpus": deployment.cpus.to_json(),
     }, indent=2)

@@ -6,6 +6,9 @@ signal (so even a SIGKILLed parent leaves no orphan), a log file in the deployme
 health check with a deadline. `stop_all` stops them in reverse start order: polite signal, wait,
 then SIGKILL. Only processes this supervisor started are ever signalled, by their pid.
 
+Each process can be pinned to a set of CPUs at spawn (the supervisor's set, or its own), which
+everything it starts inherits.
+
 Faults go through it too: `kill` SIGKILLs a process with all its descendants, `frozen` pauses them
 (SIGSTOP, and SIGCONT whatever happens), and `restart` starts a process again exactly as it was
 first started (same command, environment and ports), waiting for its health check.
@@ -22,7 +25,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +37,7 @@ from harness.config.errors import HarnessError
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent(sig: int) -> Callable[[], None]:
+def _die_with_parent(sig: int, cpus: frozenset[int] | None = None) -> Callable[[], None]:
     def set_parent_death_signal() -> None:
         # a child inherits the signal mask of the thread that forked it, through exec: one
         # started from a thread that blocks SIGTERM (`start_quietly`) would never see its stop
@@ -42,6 +45,11 @@ def _die_with_parent(sig: int) -> Callable[[], None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, set())
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
+        if cpus is not None:
+            # before exec, so that every process it starts inherits the set; a set the kernel
+            # refuses leaves the process unpinned, which the run records (it reads affinity back)
+            with contextlib.suppress(OSError, AttributeError):
+                os.sched_setaffinity(0, cpus)
 
     return set_parent_death_signal
 
@@ -79,6 +87,7 @@ class Launch:
     user: str | None
     health: HealthCheck | None
     timeout: float
+    cpus: frozenset[int] | None = None
 
 
 @dataclass
@@ -108,10 +117,12 @@ class ManagedProcess:
 
 @dataclass
 class Supervisor:
-    """Owns every child process of one deployment."""
+    """Owns every child process of one deployment; `cpus`: the CPUs each is pinned to unless
+    its start says otherwise (None: wherever the OS puts it)."""
 
     root: Path
     processes: list[ManagedProcess] = field(default_factory=list)
+    cpus: frozenset[int] | None = None
     _executor: ThreadPoolExecutor | None = field(default=None, repr=False)
     _closed: bool = field(default=False, repr=False)
 
@@ -131,11 +142,14 @@ class Supervisor:
         stop_signal: int = signal.SIGTERM,
         user: str | None = None,
         ports: tuple[int, ...] = (),
+        cpus: Collection[int] | None = None,
     ) -> ManagedProcess:
-        """Start `argv` and wait until `health` passes (or the deadline, or the process dies)."""
+        """Start `argv` and wait until `health` passes (or the deadline, or the process dies);
+        `cpus` pins it elsewhere than the supervisor's own set."""
         if any(p.name == name for p in self.processes):
             raise HarnessError(f"a process named {name!r} is already running in this deployment")
-        launch = Launch(tuple(argv), dict(env or {}), cwd, user, health, timeout)
+        pinned = frozenset(cpus) if cpus is not None else self.cpus
+        launch = Launch(tuple(argv), dict(env or {}), cwd, user, health, timeout, pinned)
         log_path = self.root / "logs" / f"{name}.log"
         proc = ManagedProcess(name, _spawn(name, launch, log_path, stop_signal), log_path,
                               stop_signal, ports, launch)
@@ -255,7 +269,7 @@ def _spawn(name: str, launch: Launch, log_path: Path, stop_signal: int) -> subpr
                 env={**os.environ, **launch.env},
                 cwd=launch.cwd,
                 start_new_session=True,
-                preexec_fn=_die_with_parent(stop_signal),
+                preexec_fn=_die_with_parent(stop_signal, launch.cpus),
                 **_identity(launch.user),
             )
         except FileNotFoundError as exc:

@@ -8,6 +8,11 @@ from typing import Any
 
 from harness.config.scenario import Scenario
 
+#: The latency floor's probe (loadtests/floor.py), before every run's load: GET /health through the
+#: gateway at 100 req/s, a load that leaves the system idle, for 3 s of which the first 0.5 s
+#: (connections opening) are dropped: 250 samples, enough to support a p99.
+FLOOR_PROBE = {"path": "/health", "rate": 100.0, "duration_s": 3.0, "warmup_s": 0.5}
+
 
 def load_plan(scenario: Scenario, level: float) -> dict[str, Any]:
     """What the load generator (loadtests) is told to do for one run."""
@@ -20,7 +25,8 @@ def load_plan(scenario: Scenario, level: float) -> dict[str, Any]:
         "duration_s": scenario.duration_s, "warmup_s": scenario.warmup_s,
         "window_s": scenario.window_s, "weights": dict(scenario.workload.weights),
         "seed": scenario.seed, "poll_interval_s": scenario.workload.poll_interval_s,
-        "max_concurrency": load.max_concurrency,
+        "poll_wait_s": scenario.workload.poll_wait_s,
+        "max_concurrency": load.max_concurrency, "floor": dict(FLOOR_PROBE),
         "dataset": {
             "hotels": scenario.dataset.hotels,
             "room_types_per_hotel": scenario.dataset.room_types_per_hotel,

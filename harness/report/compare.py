@@ -11,6 +11,7 @@ import pandas as pd
 
 from harness.config.errors import HarnessError
 from harness.results.findings import estimate
+from harness.results.generator import GENERATOR_COLUMNS, WARN, is_bound
 from harness.results.rundir import load_run_folder
 from harness.results.spread import DASH, TIMES, ratio_cell
 from harness.results.summary import architecture_order, compute_tables, operation_order
@@ -33,7 +34,8 @@ def compare(run_a: Path, run_b: Path) -> str:
         lines += [f"> **Note**: different scenarios ({scenarios}).", ""]
     lines += [
         "Values are medians across repeats with their min-max range; a ratio is B / A, with the "
-        "lowest-highest ratio the two ranges allow, and \"not significant\" where the ranges overlap.",
+        "lowest-highest ratio the two ranges allow, and \"not significant\" where the ranges overlap; "
+        f"{WARN} marks a value from a generator-bound run.",
         "",
     ]
     merged = agg_a.merge(agg_b, on=_KEYS, how="outer", suffixes=("_a", "_b"), indicator="presence")
@@ -53,16 +55,17 @@ def compare(run_a: Path, run_b: Path) -> str:
                   "|---|---|---|---|---|---|---|---|"]
         for row in _ordered(at_step).itertuples(index=False):
             cells = [row.architecture, row.operation]
+            mark_a, mark_b = (f" {WARN}" if is_bound(_Side(row, side)) else "" for side in "ab")
             for metric in ("p50_ms", "p99_ms"):
                 value_a, value_b = estimate(_Side(row, "a"), metric), estimate(_Side(row, "b"), metric)
                 judgement = ratio_cell(value_b, value_a)
-                cells += [_range(value_a), _range(value_b), judgement]
+                cells += [_range(value_a) + mark_a, _range(value_b) + mark_b, judgement]
                 if TIMES in judgement and not judgement.startswith(("not significant", "n/a")) \
                         and "single repeat" not in judgement:
                     name = f"{row.architecture} s{step} {row.operation} {metric.removesuffix('_ms')}"
                     significant.append(f"{name}: {value_b.describe()} in B, {judgement} A")
             lines.append("| " + " | ".join(cells) + " |")
-        lines.append("")
+        lines += ["", *_floor(at_step)]
     if significant:
         lines += ["## Significant differences", "", *(f"- {s}" for s in significant), ""]
     elif not both.empty:
@@ -87,6 +90,24 @@ class _Side:
         return getattr(self._row, f"{name}_{self._side}")
 
 
+def _floor(at_step: pd.DataFrame) -> list[str]:
+    """The generator's latency floor of each side at this step, under its table."""
+    if not {"floor_p50_ms_a", "floor_p50_ms_b"} <= set(at_step.columns):
+        return []
+    sides = []
+    for side in "ab":
+        parts = [f"{row.architecture} {_ms(getattr(row, f'floor_p50_ms_{side}'))} / "
+                 f"{_ms(getattr(row, f'floor_p99_ms_{side}'))}"
+                 for row in _ordered(at_step).drop_duplicates("architecture").itertuples(index=False)]
+        sides.append(f"{side.upper()}: " + ", ".join(parts))
+    return ["Generator floor, GET /health p50 / p99 ms: "
+            + "; ".join(sides), ""]
+
+
+def _ms(value: Any) -> str:
+    return "n/a" if pd.isna(value) else f"{float(value):.2f}"
+
+
 def _meta(run_dir: Path) -> dict[str, Any]:
     path = run_dir / "run.json"
     if not path.is_file():
@@ -106,14 +127,18 @@ def _meta(run_dir: Path) -> dict[str, Any]:
 
 
 def _aggregate(run_dir: Path) -> pd.DataFrame:
-    """The run's aggregate.csv, or the aggregate computed afresh when the report was never built."""
+    """The run's aggregate.csv, or the aggregate computed afresh when the report was never built;
+    the generator's columns blank in one from before they were written."""
     path = run_dir / "aggregate.csv"
     if path.is_file():
         try:
-            return pd.read_csv(path)
+            frame = pd.read_csv(path)
         except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
             raise HarnessError(f"{path} is unreadable; rebuild it with `archbench report {run_dir}`") from exc
-    return compute_tables(load_run_folder(run_dir)).aggregate
+    else:
+        frame = compute_tables(load_run_folder(run_dir)).aggregate
+    missing = [c for c in GENERATOR_COLUMNS if c not in frame.columns]
+    return frame.reindex(columns=[*frame.columns, *missing])
 
 
 def _describe(name: str, path: Path, meta: dict[str, Any]) -> str:

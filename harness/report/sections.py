@@ -9,6 +9,16 @@ from typing import Any
 import pandas as pd
 
 from harness.report.coupling import coupling_blocks
+from harness.report.generator import (
+    WARN,
+    bound_warnings,
+    cpu_split_line,
+    flagged,
+    floor_blocks,
+    generator_rule,
+    is_bound,
+    marked,
+)
 from harness.report.render import Block, Bullets, Heading, Image, Notice, Paragraph, Table
 from harness.report.resilience import invariant_blocks, resilience_blocks
 from harness.report.scorecard import scorecard_blocks
@@ -26,7 +36,7 @@ from harness.results.findings import (
 )
 from harness.results.rundir import RunFolder
 from harness.results.spread import DASH, TIMES, relative
-from harness.results.summary import Tables, architecture_order
+from harness.results.summary import GENERATOR, Tables, architecture_order, component_cpu_table
 
 OVERHEAD_FIELDS = [
     ("deployables", "deployables"), ("processes", "processes"), ("databases", "databases"),
@@ -86,6 +96,7 @@ def _header(folder: RunFolder, tables: Tables) -> list[Block]:
         f"**Measured duration**: {_num(meta.get('duration_s'))} s per run; "
         + (f"warm-up of {_num(warmup)} s discarded" if warmup is not None else "warm-up unknown"),
         f"**Machine**: {machine}",
+        cpu_split_line(folder),
         f"**Git revision of the run**: `{env.get('git_revision', 'unknown')}`",
         f"**Runs measured**: {len(runs)} ({', '.join(architecture_order(set(runs['architecture'])))}; "
         f"{runs['repeat'].nunique()} repeat(s) {TIMES} {runs['step'].nunique()} step(s))"
@@ -98,7 +109,8 @@ def _header(folder: RunFolder, tables: Tables) -> list[Block]:
 
 
 def _warnings(tables: Tables) -> list[Block]:
-    warnings = integrity_warnings(tables.summary, tables.runs, tables.aggregate)
+    warnings = bound_warnings(tables.steps)
+    warnings += integrity_warnings(tables.summary, tables.runs, tables.aggregate)
     if warnings:
         return [Notice("WARNINGS: measurement integrity", warnings, "warning")]
     return [Paragraph(
@@ -118,14 +130,16 @@ def _latency(tables: Tables) -> list[Block]:
         blocks.append(Heading("Latency" + _step_title(at_step, step)))
         blocks.append(Bullets(comparison_sentences(aggregate, step)))
         rows = [
-            [row.architecture, row.operation, f"{row.count:.0f}", _cell(row, "p50_ms"), _cell(row, "p99_ms"),
-             _cell(row, "p999_ms"), _cell(row, "achieved_rate", 1), _cell(row, "error_rate", pct=True)]
+            flagged([row.architecture, row.operation, f"{row.count:.0f}", _cell(row, "p50_ms"),
+                     _cell(row, "p99_ms"), _cell(row, "p999_ms"), _cell(row, "achieved_rate", 1),
+                     _cell(row, "error_rate", pct=True)], row)
             for row in at_step.itertuples(index=False)
         ]
         blocks.append(Table(
             ["architecture", "operation", "requests", "p50 ms", "p99 ms", "p99.9 ms", "achieved req/s",
              "error rate"], rows,
         ))
+        blocks += floor_blocks(at_step)
     return blocks
 
 
@@ -150,21 +164,48 @@ def _efficiency(folder: RunFolder, tables: Tables) -> list[Block]:
                 ref = estimate(next(ref_rows.itertuples(index=False)), "cpu_s_per_1k")
                 sentences.append(f"{row.architecture} s{row.step}: CPU-seconds per 1,000 requests "
                                  f"{cpu.describe('s')}, {relative(cpu, ref, reference)}")
-        rows.append([
+        rows.append(flagged([
             row.architecture, f"s{row.step}", _cell(row, "cpu_s_per_1k", 3),
             _pct(row.generator_cpu_share), _num(row.total_rss_mib), _num(row.processes),
             _num(row.cold_start_s, 2), _num(row.readlag_p50_ms, 2), _num(row.readlag_p99_ms, 2),
-        ])
+        ], row))
     if sentences:
         blocks.append(Bullets(sentences))
     blocks.append(Table(
         ["architecture", "step", "CPU-s / 1k requests", "generator CPU", "RSS MiB", "processes",
          "cold start s", "read lag p50 ms", "read lag p99 ms"], rows,
     ))
+    blocks += _cpu_by_component(folder)
     overhead = _overhead_rows(folder)
     if overhead:
         blocks.append(Table(["architecture", *(label for _, label in OVERHEAD_FIELDS)], overhead))
     return blocks
+
+
+#: Infrastructure first, then each architecture's own processes (alphabetically), generator last.
+_INFRASTRUCTURE = ("caddy", "postgres", "nats", "payment_provider")
+
+
+def _cpu_by_component(folder: RunFolder) -> list[Block]:
+    """Where a request's CPU goes: CPU-ms per request of each process of the deployment."""
+    table = component_cpu_table(folder)
+    if table.empty:
+        return []
+    present = set(table["component"])
+    own = sorted(present - set(_INFRASTRUCTURE) - {GENERATOR})
+    columns = [c for c in _INFRASTRUCTURE if c in present] + own
+    rows = []
+    for (architecture, step), group in table.groupby(["architecture", "step"], sort=False):
+        by = dict(zip(group["component"], group["cpu_ms_per_request"], strict=True))
+        total = sum(v for c, v in by.items() if c != GENERATOR)
+        rows.append([architecture, f"s{step}", *(_num(by.get(c), 3) if c in by else "" for c in columns),
+                     _num(total, 3), _num(by.get(GENERATOR), 3) if GENERATOR in by else ""])
+    return [
+        Paragraph("CPU-milliseconds per request, by process (median over repeats; sampled once a "
+                  "second and interpolated at the measured window's ends). The total is the "
+                  "system under test; the generator is shown apart."),
+        Table(["architecture", "step", *columns, "total", GENERATOR], rows),
+    ]
 
 
 def _overhead_rows(folder: RunFolder) -> list[list[str]]:
@@ -199,13 +240,18 @@ def _saturation(folder: RunFolder, tables: Tables) -> list[Block]:
     ]
     items = []
     rows = []
+    bound = {(r.architecture, float(r.offered_rate)) for r in aggregate.itertuples(index=False)
+             if is_bound(r)}
     for result in results:
         items.append(
             f"{result.architecture}: saturation rate {result.rate:g} req/s" if result.rate is not None
             else f"{result.architecture}: no offered rate met the SLO"
         )
+        if (result.architecture, result.rate) in bound:
+            items[-1] = f"{WARN} {items[-1]} (generator-bound at that rate)"
         rows += [
-            [result.architecture, f"{offered:g}", f"{achieved:.1f}", f"{p99:.1f}", "yes" if met else "no"]
+            marked([result.architecture, f"{offered:g}", f"{achieved:.1f}", f"{p99:.1f}",
+                    "yes" if met else "no"], (result.architecture, offered) in bound, keep=1)
             for offered, achieved, p99, met in result.steps
         ]
     blocks.append(Bullets(items))
@@ -224,6 +270,9 @@ def _method() -> list[Block]:
         "ranges allow); \"not significant\" when the ranges overlap.",
         "CPU-seconds per 1,000 requests: CPU of every process of the system under test (load generator "
         "excluded) over the measured period, divided by the requests sent (book_e2e not counted).",
+        "Generator floor: before each run's load, the load generator sends GET /health through the "
+        "gateway at a low fixed rate, on its own CPU; its p50 and p99 stand beside every latency table. "
+        f"{generator_rule()[0].upper()}{generator_rule()[1:]}; its numbers carry {WARN}.",
         "Tables as CSV: `summary.csv` (per run and operation), `aggregate.csv` (across repeats).",
     ])]
 

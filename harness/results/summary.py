@@ -12,6 +12,7 @@ import pandas as pd
 from hdrh.histogram import HdrHistogram
 
 from harness.config.architectures import names
+from harness.results.generator import GENERATOR_COLUMNS, generator_columns, generator_per_step
 from harness.results.rundir import Run, RunFolder
 
 OPERATIONS = [
@@ -43,6 +44,10 @@ AGGREGATE_COLUMNS = (
     + STEP_MEDIAN_METRICS
 )
 _PERCENTILES = {"p50_ms": 50.0, "p90_ms": 90.0, "p99_ms": 99.0, "p999_ms": 99.9}
+# each run's latency floor and generator-bound verdict (harness.results.generator), last
+SUMMARY_COLUMNS += GENERATOR_COLUMNS
+RUN_COLUMNS += GENERATOR_COLUMNS
+AGGREGATE_COLUMNS += GENERATOR_COLUMNS
 
 
 def operation_order(operations: list[str] | set[str]) -> list[str]:
@@ -54,8 +59,9 @@ def summary_table(folder: RunFolder) -> pd.DataFrame:
     """One row per architecture x repeat x step x operation; percentiles from the HDR histograms."""
     rows = []
     for run in folder.runs:
+        generator = generator_columns(run.summary)
         for operation in _operations_of(run):
-            rows.append(_summary_row(run, operation))
+            rows.append({**_summary_row(run, operation), **generator})
     frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     return _sorted(frame, ["architecture", "repeat", "step", "operation"])
 
@@ -166,6 +172,7 @@ def run_table(folder: RunFolder) -> pd.DataFrame:
             "cold_start_s": _float(overhead.get("cold_start_s")),
             "readlag_p50_ms": _float(readlag.get("p50_ms")),
             "readlag_p99_ms": _float(readlag.get("p99_ms")),
+            **generator_columns(summary),
         })
     return _sorted(pd.DataFrame(rows, columns=RUN_COLUMNS), ["architecture", "repeat", "step"])
 
@@ -197,6 +204,7 @@ def aggregate_table(summary: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
         step_parts[metric] = per_step[metric].median()
     step_frame = pd.DataFrame(step_parts).reset_index()
     aggregate = aggregate.merge(step_frame, on=["architecture", "step"], how="left")
+    aggregate = aggregate.merge(generator_per_step(summary), on=["architecture", "step"], how="left")
     return _sorted(aggregate[AGGREGATE_COLUMNS], ["architecture", "step", "operation"])
 
 
@@ -215,7 +223,9 @@ def step_table(runs: pd.DataFrame) -> pd.DataFrame:
         parts[f"{metric}_max"] = grouped[metric].max()
     for metric in STEP_MEDIAN_METRICS:
         parts[metric] = grouped[metric].median()
-    return _sorted(pd.DataFrame(parts).reset_index(), ["architecture", "step"])
+    steps = pd.DataFrame(parts).reset_index().merge(generator_per_step(runs), on=["architecture", "step"],
+                                                    how="left")
+    return _sorted(steps, ["architecture", "step"])
 
 
 @dataclass(frozen=True)
@@ -262,3 +272,28 @@ def _float(value: Any) -> float:
         return float(value)
     except (TypeError, ValueError):
         return math.nan
+
+
+def component_cpu_table(folder: RunFolder) -> pd.DataFrame:
+    """CPU-milliseconds per request of each component (each deployable, PostgreSQL, NATS, Caddy,
+    the payment provider, and the generator apart), per architecture x step, the median over
+    repeats: where a request's CPU goes. A request is one the generator sent (polls included
+    in the work, not in the count, as for `cpu_s_per_1k`)."""
+    rows = []
+    for run in folder.runs:
+        requests = sum(int(n) for op, n in (run.summary.get("requests") or {}).items()
+                       if op not in NOT_A_REQUEST)
+        start = _float(run.info.get("measured_from"))
+        end = _float(run.info.get("measured_to"))
+        if not requests:
+            continue
+        for component, cpu in component_cpu_seconds(run.metrics, start, end).items():
+            rows.append({"architecture": run.architecture, "step": run.step,
+                         "repeat": run.repeat, "component": component,
+                         "cpu_ms_per_request": cpu / requests * 1000})
+    if not rows:
+        return pd.DataFrame(columns=["architecture", "step", "component", "cpu_ms_per_request"])
+    frame = pd.DataFrame(rows)
+    medians = (frame.groupby(["architecture", "step", "component"], as_index=False)
+               ["cpu_ms_per_request"].median())
+    return _sorted(medians, ["architecture", "step", "component"])

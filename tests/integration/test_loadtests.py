@@ -82,6 +82,9 @@ def fake_contract(slow_availability: bool) -> Starlette:
     async def customer_bookings(request: Request) -> JSONResponse:
         return JSONResponse({"bookings": []})
 
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "architecture": "fake"})
+
     return Starlette(routes=[
         Route("/availability", availability),
         Route("/hotels", hotels),
@@ -89,6 +92,7 @@ def fake_contract(slow_availability: bool) -> Starlette:
         Route("/bookings/{booking_id}", view),
         Route("/bookings/{booking_id}/cancel", cancel, methods=["POST"]),
         Route("/customers/{customer_id}/bookings", customer_bookings),
+        Route("/health", health),
     ])
 
 
@@ -221,3 +225,18 @@ def test_a_terminated_run_still_writes_what_it_measured(fake_url: str, tmp_path:
     assert 0 < summary["measured_s"] < 60
     assert sum(summary["requests"].values()) > 0
     assert (tmp_path / "out" / "windows.csv").exists()
+
+
+def test_the_floor_is_measured_before_the_load_and_kept_apart_from_it(
+        fake_url: str, tmp_path: Path) -> None:
+    floor = {"path": "/health", "rate": 50.0, "duration_s": 1.5, "warmup_s": 0.5}
+    plan = {**_only_search("open", rate=20.0, arrival="fixed"), "floor": floor}
+
+    summary = _run(fake_url, plan, tmp_path)
+
+    assert summary["floor"]["count"] == 50 and summary["floor"]["errors"] == 0  # 1 s at 50/s
+    assert 0 < summary["floor"]["p50_ms"] <= summary["floor"]["p99_ms"]
+    assert set(summary["requests"]) == {"search_availability"}  # the probe is not an operation
+    assert not (tmp_path / "out" / "histograms" / "health.hdr").exists()
+    assert summary["arrivals"] == 50  # 2.5 measured seconds at 20/s
+    assert summary["late_starts_pool_full"] <= summary["late_starts"]

@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 
+from apps.microservices.common.bus import DEFAULT_ACK_WAIT_S
 from apps.microservices.common.envelope import envelope_for
 from harness.deploy.nats import NatsServer
 from harness.deploy.supervisor import free_port
@@ -124,10 +125,17 @@ async def test_a_provider_that_is_down_delays_the_payment_without_losing_it(
     async with EventBus(nats_server.url) as events:
         await events.emit("inventory", reserved(booking_id), booking_id)
 
-        async def tried_twice() -> bool:
-            return await events.deliveries("payment", "inventory") >= 2
+        async def held() -> bool:
+            info = await events.consumer_info("payment", "inventory")
+            return info is not None and info.num_ack_pending == 1
 
-        await wait_until_async(tried_twice, 20, "the reservation was redelivered after a failed call")
+        await wait_until_async(held, 20, "the reservation delivered and held unacked")
+        # the service retries the call itself and keeps the event marked in progress, so the
+        # broker does not redeliver it however long the provider stays down (here: two ack
+        # waits)
+        await asyncio.sleep(2 * DEFAULT_ACK_WAIT_S)
+        info = await events.consumer_info("payment", "inventory")
+        assert info is not None and info.num_ack_pending == 1 and info.num_redelivered == 0
         assert await events.events("payment") == []
         assert await payment.fetch("SELECT 1 FROM payments") == []
 

@@ -8,8 +8,10 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -187,6 +189,51 @@ def test_a_booking_becomes_visible_pending_then_confirmed(query: QueryStack) -> 
     assert confirmed["created_at"] == "2026-06-01T12:00:00.123Z"
     assert confirmed["updated_at"] == "2026-06-01T12:00:02.123Z"
     assert confirmed["reason"] is None
+
+
+def test_a_read_that_prefers_to_wait_is_answered_when_the_booking_settles(
+        query: QueryStack) -> None:
+    booking_id, customer = new_id("b"), new_id("c")
+    query.publish("booking", wrap(requested(booking_id, customer), booking_id))
+    query.booking_with(booking_id, "pending")
+
+    def waiting_read() -> httpx.Response:
+        return httpx.get(f"{query.url}/bookings/{booking_id}", headers={"Prefer": "wait=8"},
+                         timeout=20)
+
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(waiting_read)
+        time.sleep(0.5)  # the read reaches the server while the booking is pending
+        query.publish("booking", wrap(BookingConfirmed(booking_id, customer, "auth-1", 20_000),
+                                      booking_id))
+        response = answer.result(timeout=20)
+
+    # confirmed, and well before its 8 s: woken by the confirmation, not by the deadline
+    assert response.status_code == 200 and response.json()["status"] == "confirmed"
+    assert response.elapsed.total_seconds() < 6
+    assert response.headers["Preference-Applied"] == "wait=8"
+
+
+def test_a_read_that_prefers_to_wait_answers_pending_when_nothing_changes(
+        query: QueryStack) -> None:
+    booking_id, customer = new_id("b"), new_id("c")
+    query.publish("booking", wrap(requested(booking_id, customer), booking_id))
+    query.booking_with(booking_id, "pending")
+
+    response = httpx.get(f"{query.url}/bookings/{booking_id}", headers={"Prefer": "wait=1"},
+                         timeout=10)
+
+    assert response.status_code == 200 and response.json()["status"] == "pending"
+    assert response.elapsed.total_seconds() >= 1  # held for its whole wait
+
+
+def test_a_waiting_read_of_an_unknown_booking_ends_in_404_after_its_wait(
+        query: QueryStack) -> None:
+    response = httpx.get(f"{query.url}/bookings/{new_id('b')}", headers={"Prefer": "wait=0.3"},
+                         timeout=10)
+
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+    assert response.headers["Preference-Applied"] == "wait=0.3"
 
 
 def test_a_rejected_booking_shows_its_reason(query: QueryStack) -> None:

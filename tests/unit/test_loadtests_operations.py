@@ -26,6 +26,7 @@ class FakeResponse:
     text: str | None
     error: BaseException | None = None
     outcome: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
     def success(self) -> None:
         self.outcome = "success"
@@ -43,32 +44,41 @@ class FakeClient:
     latency_s: float = 0.010
     sent: list[tuple[str, str, str | None]] = field(default_factory=list)
     bodies: list[Any] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    #: Answer a `Prefer: wait` poll as a server that applied it (Preference-Applied).
+    applies_wait: bool = False
 
     @contextmanager
     def request(self, method: str, url: str, *, name: str | None = None, json: Any = None,
+                headers: dict[str, str] | None = None,
                 catch_response: bool = False) -> Iterator[FakeResponse]:
         assert catch_response
         self.sent.append((method, url, name))
         self.bodies.append(json)
+        self.headers.append(dict(headers or {}))
         self.clock[0] += self.latency_s
         status, body = self.script(method, url, json)
-        yield FakeResponse(status, None if body is None else _dumps(body))
+        applied = {"Preference-Applied": "wait=5"} if self.applies_wait and headers and \
+            "Prefer" in headers else {}
+        yield FakeResponse(status, None if body is None else _dumps(body), headers=applied)
 
 
 def _dumps(body: dict[str, Any]) -> str:
     return json.dumps(body)
 
 
-def _operations(script: Callable[[str, str, Any], Reply]) -> tuple[BookingOperations, FakeClient, Recorder]:
+def _operations(script: Callable[[str, str, Any], Reply], poll_wait_s: float = 0.0,
+                applies_wait: bool = False) -> tuple[BookingOperations, FakeClient, Recorder]:
     now = [0.0]
-    client = FakeClient(script, now)
+    client = FakeClient(script, now, applies_wait=applies_wait)
     recorder = Recorder(origin=0.0, warmup_s=0.0, duration_s=100.0, window_s=10.0)
 
     def sleep(seconds: float) -> None:
         now[0] += seconds
 
     ops = BookingOperations(client, InputPicker(Dataset(), seed=0), BookingLedger(random.Random(0)),
-                            recorder, lambda: now[0], sleep, poll_interval_s=0.005)
+                            recorder, lambda: now[0], sleep, poll_interval_s=0.005,
+                            poll_wait_s=poll_wait_s)
     return ops, client, recorder
 
 
@@ -105,6 +115,23 @@ def test_a_booking_is_polled_through_not_visible_yet_to_confirmed() -> None:
     assert set(request) == {"customer_id", "room_type_id", "check_in", "nights", "units", "card_token"}
     assert request["units"] == 1 and request["card_token"] == "tok_ok"
     assert request["customer_id"] in ops.picker.customers
+
+
+def test_a_long_poll_asks_the_server_to_wait_and_asks_again_at_once_when_it_did() -> None:
+    ops, client, recorder = _operations(_booking_flow(polls_until_confirmed=3), poll_wait_s=5.0,
+                                        applies_wait=True)
+    ops.book(start=0.0)
+    assert [m for m, _, _ in client.sent] == ["POST", "GET", "GET", "GET"]
+    assert all(h["Prefer"].startswith("wait=5") for h in client.headers[1:])
+    # no pause between polls: each one was held by the server until something changed
+    assert _p50_ms(recorder, "book_e2e") == pytest.approx(10 + 3 * 10, rel=0.001)
+
+
+def test_a_server_that_ignores_the_wait_is_polled_at_the_plain_interval() -> None:
+    ops, client, recorder = _operations(_booking_flow(polls_until_confirmed=3), poll_wait_s=5.0)
+    ops.book(start=0.0)
+    assert [m for m, _, _ in client.sent] == ["POST", "GET", "GET", "GET"]
+    assert _p50_ms(recorder, "book_e2e") == pytest.approx(10 + 10 + 2 * (5 + 10), rel=0.001)
 
 
 def test_latency_counts_from_the_given_start_however_late_the_send() -> None:

@@ -46,6 +46,7 @@ def test_summary_has_one_row_per_architecture_repeat_step_and_operation(
     assert list(summary.columns) == [
         "architecture", "repeat", "step", "offered_rate", "achieved_rate", "operation", "count", "errors",
         "error_rate", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "mean_ms",
+        "floor_p50_ms", "floor_p99_ms", "generator_bound", "generator_bound_reason",
     ]
 
 

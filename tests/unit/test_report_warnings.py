@@ -52,10 +52,10 @@ def test_an_open_loop_run_at_96_percent_is_not_a_warning(tmp_path: Path) -> None
     assert "WARNINGS" not in report
 
 
-def test_a_busy_generator_is_a_warning(tmp_path: Path, clean_report: str) -> None:
+def test_a_busy_generator_makes_its_step_generator_bound(tmp_path: Path, clean_report: str) -> None:
     report = _report(tmp_path, tweak=_only("monolith", 0, {"generator_cpu_share": 0.95}))
-    assert "monolith r0 s0: the load generator used 95% of a CPU" in report
-    assert "load generator used" not in clean_report
+    assert "monolith s0 is generator-bound (r0: generator CPU 95% of one CPU (≥ 80%))" in report
+    assert "generator-bound (" not in clean_report
 
 
 def test_repeats_disagreeing_by_more_than_10_percent_at_p50_is_a_warning(

@@ -165,7 +165,7 @@ def test_a_closed_loop_obeys_littles_law(architecture: str) -> None:
 
 
 def test_more_cores_keep_up_with_a_rate_two_cores_cannot() -> None:
-    rate = 450  # above what two cores serve with the test calibration
+    rate = 900  # above what two cores serve with the test calibration
     two = run(baseline("sim.cores_per_host=2"), "microservices", rate)
     eight = run(baseline("sim.cores_per_host=8"), "microservices", rate)
 

@@ -57,19 +57,32 @@ async def _emit(tx: Tx, event: object, booking_id: str, version: int) -> Envelop
     return envelope
 
 
+async def _command(runtime: Runtime, kind: str, payload: dict[str, Any], key: str | None,
+                   booking_id: str | None, work: Callable[[Tx], Awaitable[Booking]]) -> Booking:
+    """Handle a command in one transaction that also records it as accepted (one commit per
+    command); a refused command is recorded on its own, with the error's code as its outcome."""
+
+    async def handle(tx: Tx) -> Booking:
+        booking = await work(tx)
+        await store.record_command(tx.conn, kind, payload, key, "accepted", booking.booking_id)
+        return booking
+
+    try:
+        return await _in_tx(runtime, handle)
+    except Exception as exc:
+        outcome = getattr(exc, "code", "failed")  # a domain or contract error names its code
+        await store.record_command(runtime.pool, kind, payload, key, outcome, booking_id)
+        raise
+
+
 async def create_booking(request: Request) -> JSON:
     runtime = runtime_of(request)
     body = await json_body(request)
     key = parse_idempotency_key(request.headers.get("idempotency-key"))
     assert runtime.catalog is not None
     command = parse_create_booking(body, runtime.catalog)
-    command_id = await store.record_command(runtime.pool, "CreateBooking", body, key)
-    try:
-        booking = await _in_tx(runtime, lambda tx: _request(tx, runtime, command, key))
-    except IdempotencyConflict:
-        await store.command_outcome(runtime.pool, command_id, "idempotency_conflict", None)
-        raise
-    await store.command_outcome(runtime.pool, command_id, "accepted", booking.booking_id)
+    booking = await _command(runtime, "CreateBooking", body, key, None,
+                             lambda tx: _request(tx, runtime, command, key))
     status = 202 if booking.status is BookingStatus.PENDING else 201
     return JSON(booking.to_dict(), status_code=status,
                 headers={"Location": f"/bookings/{booking.booking_id}"})
@@ -101,8 +114,6 @@ async def _request(tx: Tx, runtime: Runtime, command: CreateBooking, key: str | 
 async def cancel_booking(request: Request) -> JSON:
     runtime = runtime_of(request)
     booking_id = parse_booking_id(request.path_params["booking_id"])
-    command_id = await store.record_command(runtime.pool, "CancelBooking",
-                                            {"booking_id": booking_id}, None)
 
     async def cancel(tx: Tx) -> Booking:
         booking, version = await store.load(tx.conn, booking_id)
@@ -116,13 +127,8 @@ async def cancel_booking(request: Request) -> JSON:
         ), booking_id, version)
         return booking.cancel(envelope.occurred_at)
 
-    try:
-        cancelled = await _in_tx(runtime, cancel)
-    except Exception as exc:
-        outcome = getattr(exc, "code", "failed")  # a domain error names its code
-        await store.command_outcome(runtime.pool, command_id, outcome, booking_id)
-        raise
-    await store.command_outcome(runtime.pool, command_id, "accepted", booking_id)
+    cancelled = await _command(runtime, "CancelBooking", {"booking_id": booking_id}, None,
+                               booking_id, cancel)
     return JSON(cancelled.to_dict())
 
 

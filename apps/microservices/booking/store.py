@@ -76,19 +76,15 @@ async def all_events(conn: asyncpg.Connection) -> list[StoredEvent]:
 
 
 async def record_command(conn: asyncpg.Connection | asyncpg.Pool, kind: str,
-                         payload: dict[str, Any], idempotency_key: str | None) -> int:
-    """Command sourcing: every accepted command is written down before it is handled."""
-    return await conn.fetchval(
-        "INSERT INTO commands (type, idempotency_key, payload) VALUES ($1, $2, $3::jsonb) "
-        "RETURNING command_id",
-        kind, idempotency_key, orjson.dumps(payload).decode(),
+                         payload: dict[str, Any], idempotency_key: str | None, outcome: str,
+                         booking_id: str | None) -> None:
+    """Command sourcing: every command is written down with its outcome; an accepted one in the
+    transaction that stores its events, so the two are never seen apart."""
+    await conn.execute(
+        "INSERT INTO commands (type, idempotency_key, payload, outcome, booking_id) "
+        "VALUES ($1, $2, $3::jsonb, $4, $5)",
+        kind, idempotency_key, orjson.dumps(payload).decode(), outcome, booking_id,
     )
-
-
-async def command_outcome(conn: asyncpg.Connection | asyncpg.Pool, command_id: int, outcome: str,
-                          booking_id: str | None) -> None:
-    await conn.execute("UPDATE commands SET outcome = $2, booking_id = $3 WHERE command_id = $1",
-                       command_id, outcome, booking_id)
 
 
 def _stored(row: asyncpg.Record) -> StoredEvent:

@@ -11,6 +11,10 @@ from nats.js.errors import BadRequestError
 from apps.microservices.common.envelope import stream_name
 
 DUPLICATE_WINDOW_S = 120.0
+#: How long JetStream waits for an ack before redelivering: what a crashed consumer costs in
+#: delay. Consumers mark events they still work on in progress, so a slow handler is not
+#: redelivered however long it takes.
+DEFAULT_ACK_WAIT_S = 3.0
 
 
 async def connect(url: str, name: str) -> tuple[Client, JetStreamContext]:
@@ -35,7 +39,7 @@ def durable_name(consumer: str, producer: str) -> str:
 
 
 def consumer_config(consumer: str, producer: str, subjects: list[str],
-                    max_ack_pending: int, ack_wait_s: float = 30.0) -> ConsumerConfig:
+                    max_ack_pending: int, ack_wait_s: float = DEFAULT_ACK_WAIT_S) -> ConsumerConfig:
     return ConsumerConfig(
         durable_name=durable_name(consumer, producer),
         filter_subjects=subjects,

@@ -15,6 +15,7 @@ from nats.js import JetStreamContext
 
 log = logging.getLogger(__name__)
 BATCH = 512
+IDLE_POLL_S = 1.0
 
 
 class OutboxRelay:
@@ -37,7 +38,9 @@ class OutboxRelay:
                 continue
             if moved < BATCH:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), timeout=0.2)
+                    # every local commit wakes it; the timeout only picks up rows a crashed
+                    # process left behind
+                    await asyncio.wait_for(self.wake.wait(), timeout=IDLE_POLL_S)
                 self.wake.clear()
 
     async def publish_batch(self) -> int:

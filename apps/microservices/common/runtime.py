@@ -25,6 +25,7 @@ from starlette.routing import BaseRoute, Route
 from apps.booking.catalog import Catalog
 from apps.booking.dataset import DatasetSpec
 from apps.microservices.common import bus, storage
+from apps.microservices.common.bus import DEFAULT_ACK_WAIT_S
 from apps.microservices.common.consumer import ConsumerLoop, Subscription
 from apps.microservices.common.openapi import service_document
 from apps.microservices.common.relay import OutboxRelay
@@ -44,7 +45,7 @@ class Settings:
     pool_min: int = 2
     pool_max: int = 10
     # how long JetStream waits for an ack before redelivering (what a crash costs in delay)
-    ack_wait_s: float = 30.0
+    ack_wait_s: float = DEFAULT_ACK_WAIT_S
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -146,7 +147,7 @@ def create_app(definition: ServiceDefinition) -> Starlette:
             if relay is not None:
                 tasks.append(_supervised(relay.run(), "outbox-relay"))
             for subscription in definition.subscriptions(runtime):
-                loop = ConsumerLoop(definition.name, subscription, pool, js, relay,
+                loop = ConsumerLoop(definition.name, subscription, pool, nc, js, relay,
                                     settings.ack_wait_s)
                 runtime.consumers.append(loop)
                 tasks.append(_supervised(loop.run(), loop.consumer))

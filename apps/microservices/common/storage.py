@@ -39,6 +39,17 @@ async def claim(conn: asyncpg.Connection, consumer: str, event_id: str) -> bool:
     return bool(inserted)
 
 
+async def claim_many(conn: asyncpg.Connection, consumer: str, event_ids: list[str]) -> list[str]:
+    """Record each of `event_ids` as processed by `consumer` in one statement; returns the ids
+    that were not already (the rest are redeliveries)."""
+    rows = await conn.fetch(
+        "INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::text[]) "
+        "ON CONFLICT DO NOTHING RETURNING event_id",
+        consumer, event_ids,
+    )
+    return [r["event_id"] for r in rows]
+
+
 async def seen(conn: asyncpg.Connection | asyncpg.Pool, consumer: str, event_id: str) -> bool:
     return bool(await conn.fetchval(
         "SELECT true FROM inbox WHERE consumer = $1 AND event_id = $2", consumer, event_id

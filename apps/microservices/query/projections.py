@@ -6,7 +6,7 @@ default schema) and a replay's fresh copy (a connection whose search_path is the
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -85,86 +85,78 @@ async def seed_availability(conn: asyncpg.Connection, catalog: Catalog) -> None:
     )
 
 
-async def _booking_requested(conn: asyncpg.Connection, e: BookingRequested, at: datetime) -> None:
-    await conn.execute(
-        "INSERT INTO booking_view (booking_id, customer_id, hotel_id, room_type_id, check_in, "
-        "nights, units, amount_cents, status, reason, created_at, updated_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $10) ON CONFLICT DO NOTHING",
-        e.booking_id, e.customer_id, e.hotel_id, e.room_type_id, e.check_in, e.nights, e.units,
-        e.amount_cents, BookingStatus.PENDING.value, at,
-    )
+# Each projection is one statement; a batch runs consecutive statements of the same kind as one
+# pipelined executemany, which is where the read side's throughput comes from.
+Statement = tuple[str, tuple[Any, ...]]
+
+_INSERT_BOOKING = (
+    "INSERT INTO booking_view (booking_id, customer_id, hotel_id, room_type_id, check_in, "
+    "nights, units, amount_cents, status, reason, created_at, updated_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $10) ON CONFLICT DO NOTHING"
+)
+_SET_STATUS = ("UPDATE booking_view SET status = $2, reason = $3, updated_at = $4 "
+               "WHERE booking_id = $1")
+_HOLD = ("UPDATE availability_view SET held = held + $4 "
+         "WHERE room_type_id = $1 AND night >= $2 AND night < $3")
+_PAYMENT = (
+    "INSERT INTO payment_view (booking_id, authorization_id, amount_cents, status) "
+    "VALUES ($1, $2, $3, $4) ON CONFLICT (booking_id) DO UPDATE SET "
+    "authorization_id = coalesce(EXCLUDED.authorization_id, payment_view.authorization_id), "
+    "amount_cents = EXCLUDED.amount_cents, status = EXCLUDED.status"
+)
+_NOTIFICATION = (
+    "INSERT INTO notification_view (booking_id, kind, count) VALUES ($1, $2, 1) "
+    "ON CONFLICT (booking_id, kind) DO UPDATE SET count = notification_view.count + 1"
+)
 
 
-async def _set_status(conn: asyncpg.Connection, booking_id: str, status: BookingStatus,
-                      reason: str | None, at: datetime) -> None:
-    await conn.execute(
-        "UPDATE booking_view SET status = $2, reason = $3, updated_at = $4 WHERE booking_id = $1",
-        booking_id, status.value, reason, at,
-    )
+def _booking_requested(e: BookingRequested, at: datetime) -> Statement:
+    return _INSERT_BOOKING, (e.booking_id, e.customer_id, e.hotel_id, e.room_type_id, e.check_in,
+                             e.nights, e.units, e.amount_cents, BookingStatus.PENDING.value, at)
 
 
-async def _booking_confirmed(conn: asyncpg.Connection, e: BookingConfirmed, at: datetime) -> None:
-    await _set_status(conn, e.booking_id, BookingStatus.CONFIRMED, None, at)
+def _booking_confirmed(e: BookingConfirmed, at: datetime) -> Statement:
+    return _SET_STATUS, (e.booking_id, BookingStatus.CONFIRMED.value, None, at)
 
 
-async def _booking_rejected(conn: asyncpg.Connection, e: BookingRejected, at: datetime) -> None:
-    await _set_status(conn, e.booking_id, BookingStatus.REJECTED, e.reason.value, at)
+def _booking_rejected(e: BookingRejected, at: datetime) -> Statement:
+    return _SET_STATUS, (e.booking_id, BookingStatus.REJECTED.value, e.reason.value, at)
 
 
-async def _booking_cancelled(conn: asyncpg.Connection, e: BookingCancelled, at: datetime) -> None:
-    await _set_status(conn, e.booking_id, BookingStatus.CANCELLED, None, at)
+def _booking_cancelled(e: BookingCancelled, at: datetime) -> Statement:
+    return _SET_STATUS, (e.booking_id, BookingStatus.CANCELLED.value, None, at)
 
 
-async def _hold(conn: asyncpg.Connection, room_type_id: str, check_in: date, nights: int,
-                units: int) -> None:
-    await conn.execute(
-        "UPDATE availability_view SET held = held + $4 "
-        "WHERE room_type_id = $1 AND night >= $2 AND night < $3",
-        room_type_id, check_in, stay_end(check_in, nights), units,
-    )
+def _hold(room_type_id: str, check_in: date, nights: int, units: int) -> Statement:
+    return _HOLD, (room_type_id, check_in, stay_end(check_in, nights), units)
 
 
-async def _inventory_reserved(conn: asyncpg.Connection, e: InventoryReserved, at: datetime) -> None:
-    await _hold(conn, e.room_type_id, e.check_in, e.nights, e.units)
+def _inventory_reserved(e: InventoryReserved, at: datetime) -> Statement:
+    return _hold(e.room_type_id, e.check_in, e.nights, e.units)
 
 
-async def _inventory_released(conn: asyncpg.Connection, e: InventoryReleased, at: datetime) -> None:
-    await _hold(conn, e.room_type_id, e.check_in, e.nights, -e.units)
+def _inventory_released(e: InventoryReleased, at: datetime) -> Statement:
+    return _hold(e.room_type_id, e.check_in, e.nights, -e.units)
 
 
-async def _payment_authorized(conn: asyncpg.Connection, e: PaymentAuthorized, at: datetime) -> None:
-    await _payment(conn, e.booking_id, e.authorization_id, e.amount_cents, "authorized")
+def _payment_authorized(e: PaymentAuthorized, at: datetime) -> Statement:
+    return _PAYMENT, (e.booking_id, e.authorization_id, e.amount_cents, "authorized")
 
 
-async def _payment_declined(conn: asyncpg.Connection, e: PaymentDeclined, at: datetime) -> None:
-    await _payment(conn, e.booking_id, None, e.amount_cents, "declined")
+def _payment_declined(e: PaymentDeclined, at: datetime) -> Statement:
+    return _PAYMENT, (e.booking_id, None, e.amount_cents, "declined")
 
 
-async def _payment_refunded(conn: asyncpg.Connection, e: PaymentRefunded, at: datetime) -> None:
-    await _payment(conn, e.booking_id, e.authorization_id, e.amount_cents, "refunded")
+def _payment_refunded(e: PaymentRefunded, at: datetime) -> Statement:
+    return _PAYMENT, (e.booking_id, e.authorization_id, e.amount_cents, "refunded")
 
 
-async def _payment(conn: asyncpg.Connection, booking_id: str, authorization_id: str | None,
-                   amount: int, status: str) -> None:
-    await conn.execute(
-        "INSERT INTO payment_view (booking_id, authorization_id, amount_cents, status) "
-        "VALUES ($1, $2, $3, $4) ON CONFLICT (booking_id) DO UPDATE SET "
-        "authorization_id = coalesce(EXCLUDED.authorization_id, payment_view.authorization_id), "
-        "amount_cents = EXCLUDED.amount_cents, status = EXCLUDED.status",
-        booking_id, authorization_id, amount, status,
-    )
-
-
-async def _notification_sent(conn: asyncpg.Connection, e: NotificationSent, at: datetime) -> None:
-    await conn.execute(
-        "INSERT INTO notification_view (booking_id, kind, count) VALUES ($1, $2, 1) "
-        "ON CONFLICT (booking_id, kind) DO UPDATE SET count = notification_view.count + 1",
-        e.booking_id, e.kind,
-    )
+def _notification_sent(e: NotificationSent, at: datetime) -> Statement:
+    return _NOTIFICATION, (e.booking_id, e.kind)
 
 
 # Each projection takes the event class its type names; Any spares a cast per entry.
-Projector = Callable[[asyncpg.Connection, Any, datetime], Awaitable[None]]
+Projector = Callable[[Any, datetime], Statement]
 
 # Event type -> projection; the producer of each type feeds exactly one read model, so applying
 # each stream in its own order gives the same state whatever the interleaving between streams.
@@ -191,18 +183,43 @@ CONSUMED: dict[str, tuple[str, ...]] = {
 }
 
 
-async def apply(conn: asyncpg.Connection, envelope: Envelope) -> None:
-    """Apply one event to the read models reachable through `conn`'s search_path."""
+def statement(envelope: Envelope) -> Statement | None:
+    """The statement that applies `envelope` to the read models (None: it changes none)."""
     projector = PROJECTORS.get(envelope.type)
-    if projector is not None:
-        await projector(conn, envelope.event(), utc_millis(envelope.occurred_at))
+    if projector is None:
+        return None
+    return projector(envelope.event(), utc_millis(envelope.occurred_at))
 
 
-async def record_lag(conn: asyncpg.Connection, envelope: Envelope) -> None:
-    """How long after it occurred the event became visible (now() is this transaction's time)."""
+async def apply(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+    """Apply `envelopes`, in order, to the read models reachable through `conn`'s search_path.
+
+    Consecutive events of the same kind (the common case in a busy stream) go to PostgreSQL as
+    one pipelined executemany; the order of the statements is the order of the events.
+    """
+    statements = [s for s in map(statement, envelopes) if s is not None]
+    start = 0
+    while start < len(statements):
+        sql = statements[start][0]
+        end = start + 1
+        while end < len(statements) and statements[end][0] == sql:
+            end += 1
+        if end - start == 1:
+            await conn.execute(sql, *statements[start][1])
+        else:
+            await conn.executemany(sql, [args for _, args in statements[start:end]])
+        start = end
+
+
+async def record_lag(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+    """How long after it occurred each event became visible (now() is this transaction's time)."""
+    if not envelopes:
+        return
     await conn.execute(
         "INSERT INTO read_lag (event_id, type, occurred_at, applied_at, lag_ms) "
-        "VALUES ($1, $2, $3, now(), extract(epoch FROM now() - $3::timestamptz) * 1000) "
+        "SELECT e, t, o, now(), extract(epoch FROM now() - o) * 1000 "
+        "FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS s(e, t, o) "
         "ON CONFLICT DO NOTHING",
-        envelope.event_id, envelope.type, utc_millis(envelope.occurred_at),
+        [e.event_id for e in envelopes], [e.type for e in envelopes],
+        [utc_millis(e.occurred_at) for e in envelopes],
     )

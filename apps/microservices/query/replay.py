@@ -94,7 +94,7 @@ async def _replay_stream(conn: asyncpg.Connection, js: JetStreamContext, produce
                 envelope = Envelope.from_bytes(msg.data)
                 if envelope.type in types and envelope.event_id not in seen:
                     seen.add(envelope.event_id)
-                    await projections.apply(conn, envelope)
+                    await projections.apply(conn, [envelope])
                     applied += 1
                 if msg.metadata.sequence.stream >= last:
                     break

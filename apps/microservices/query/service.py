@@ -2,39 +2,80 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Iterator
+
 import asyncpg
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
 from apps.booking.dataset import DatasetSpec, generate_catalog
+from apps.booking.lifecycle import BookingStatus
+from apps.contract.errors import NotFound
 from apps.contract.openapi import openapi_document
 from apps.contract.validation import (
     parse_booking_id,
     parse_check_availability,
     parse_list_hotels,
+    parse_prefer_wait,
     storable,
 )
-from apps.microservices.common.consumer import Subscription, Work
+from apps.microservices.common.consumer import Subscription
 from apps.microservices.common.envelope import Envelope
 from apps.microservices.common.runtime import Runtime, ServiceDefinition, create_app, runtime_of
 from apps.microservices.query import projections, views
 from apps.microservices.query.replay import replay
 from apps.platform import catalog, inventory
-from apps.platform.http import JSON
+from apps.platform.bookings import booking_by_id
+from apps.platform.http import JSON, error
 
 __all__ = ["DEFINITION", "create", "replay"]
 
 
-async def project(envelope: Envelope, work: Work) -> None:
-    async with work.transaction() as tx:
-        await projections.apply(tx.conn, envelope)
-        await projections.record_lag(tx.conn, envelope)
+async def project(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+    await projections.apply(conn, envelopes)
+    await projections.record_lag(conn, envelopes)
+
+
+class Watchers:
+    """Readers waiting for a booking to change, woken when a committed batch touched it.
+
+    A reader registers before it reads, so a change committed between its read and its wait
+    still wakes it."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[str, set[asyncio.Event]] = {}
+
+    @contextlib.contextmanager
+    def watch(self, booking_id: str) -> Iterator[asyncio.Event]:
+        changed = asyncio.Event()
+        self.waiting.setdefault(booking_id, set()).add(changed)
+        try:
+            yield changed
+        finally:
+            watchers = self.waiting[booking_id]
+            watchers.discard(changed)
+            if not watchers:
+                del self.waiting[booking_id]
+
+    def applied(self, envelopes: list[Envelope]) -> None:
+        for envelope in envelopes:
+            for changed in self.waiting.get(envelope.aggregate_id, ()):
+                changed.set()
+
+
+def _watchers(runtime: Runtime) -> Watchers:
+    return runtime.state.setdefault("watchers", Watchers())
 
 
 def subscriptions(runtime: Runtime) -> list[Subscription]:
-    # One in-order consumer per stream: a booking's events must be applied in the order written.
-    return [Subscription(producer, list(types), project, concurrency=1)
+    # One consumer per stream, applying what has arrived in batches, in stream order: a booking's
+    # events are applied in the order written, one commit per batch.
+    watchers = _watchers(runtime)
+    return [Subscription(producer, list(types), apply_batch=project,
+                         applied=watchers.applied if producer == "booking" else None)
             for producer, types in projections.CONSUMED.items()]
 
 
@@ -66,10 +107,33 @@ async def availability(request: Request) -> JSON:
 
 
 async def get_booking(request: Request) -> JSON:
+    """The booking as the read side knows it. With `Prefer: wait=N` (RFC 7240), a booking not
+    yet visible or still pending is answered when the read side next changes it, or after N
+    seconds, whichever is first: the client learns the outcome as soon as it is known, with one
+    request instead of a poll every few milliseconds."""
     booking_id = parse_booking_id(request.path_params["booking_id"])
-    async with runtime_of(request).pool.acquire() as conn:
-        found = await views.booking(conn, booking_id)
-    return JSON(found.to_dict())
+    runtime = runtime_of(request)
+    wait_s = parse_prefer_wait(request.headers.get("prefer"))
+    if wait_s is None:
+        async with runtime.pool.acquire() as conn:
+            return JSON((await views.booking(conn, booking_id)).to_dict())
+    deadline = asyncio.get_running_loop().time() + wait_s
+    applied = {"Preference-Applied": f"wait={wait_s:g}"}
+    with _watchers(runtime).watch(booking_id) as changed:
+        while True:
+            changed.clear()
+            async with runtime.pool.acquire() as conn:
+                found = await booking_by_id(conn, booking_id, "booking_view")
+            remaining = deadline - asyncio.get_running_loop().time()
+            if (found is not None and found.status is not BookingStatus.PENDING) or remaining <= 0:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), remaining)
+    if found is None:
+        response = error(404, NotFound.code, f"booking {booking_id} not found")
+        response.headers.update(applied)
+        return response
+    return JSON(found.to_dict(), headers=applied)
 
 
 async def customer_bookings(request: Request) -> JSON:
