@@ -175,7 +175,7 @@ def _efficiency(folder: RunFolder, tables: Tables) -> list[Block]:
         ["architecture", "step", "CPU-s / 1k requests", "generator CPU", "RSS MiB", "processes",
          "cold start s", "read lag p50 ms", "read lag p99 ms"], rows,
     ))
-    blocks += _cpu_by_component(folder)
+    blocks += _cpu_by_component(folder, steps)
     overhead = _overhead_rows(folder)
     if overhead:
         blocks.append(Table(["architecture", *(label for _, label in OVERHEAD_FIELDS)], overhead))
@@ -186,9 +186,10 @@ def _efficiency(folder: RunFolder, tables: Tables) -> list[Block]:
 _INFRASTRUCTURE = ("caddy", "postgres", "nats", "payment_provider")
 
 
-def _cpu_by_component(folder: RunFolder) -> list[Block]:
+def _cpu_by_component(folder: RunFolder, steps: pd.DataFrame) -> list[Block]:
     """Where a request's CPU goes: CPU-ms per request of each process of the deployment."""
     table = component_cpu_table(folder)
+    bound = {(r.architecture, r.step) for r in steps.itertuples(index=False) if is_bound(r)}
     if table.empty:
         return []
     present = set(table["component"])
@@ -198,8 +199,10 @@ def _cpu_by_component(folder: RunFolder) -> list[Block]:
     for (architecture, step), group in table.groupby(["architecture", "step"], sort=False):
         by = dict(zip(group["component"], group["cpu_ms_per_request"], strict=True))
         total = sum(v for c, v in by.items() if c != GENERATOR)
-        rows.append([architecture, f"s{step}", *(_num(by.get(c), 3) if c in by else "" for c in columns),
-                     _num(total, 3), _num(by.get(GENERATOR), 3) if GENERATOR in by else ""])
+        rows.append(marked([architecture, f"s{step}",
+                            *(_num(by.get(c), 3) if c in by else "" for c in columns),
+                            _num(total, 3), _num(by.get(GENERATOR), 3) if GENERATOR in by else ""],
+                           (architecture, step) in bound))
     return [
         Paragraph("CPU-milliseconds per request, by process (median over repeats; sampled once a "
                   "second and interpolated at the measured window's ends). The total is the "

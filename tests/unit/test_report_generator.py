@@ -81,7 +81,7 @@ def test_every_number_from_a_generator_bound_run_carries_a_warning(bound_run: Pa
     assert "⚠ microservices s0 is generator-bound (r2: generator CPU 92% of one CPU (≥ 80%))" in report
     measured = report.split("## Latency", 1)[1].split("| deployables |")[0]  # not the deployment's size
     rows = [line for line in measured.splitlines() if line.startswith("| microservices |")]
-    assert len(rows) == 7 + 1 + 1  # operations, floor, efficiency
+    assert len(rows) == 7 + 1 + 1 + 1  # operations, floor, efficiency, CPU by process
     assert all(cell.strip().endswith("⚠") for row in rows for cell in row.strip("|").split("|")[2:])
     monolith_rows = [line for line in report.splitlines() if line.startswith("| monolith |")]
     assert monolith_rows and not any("⚠" in row for row in monolith_rows)
