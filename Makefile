@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint unit integration e2e clean
+.PHONY: install run test lint unit integration e2e notebooks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/archbench run scenarios/quickstart.yaml
+
+# the notebooks executed against the committed sample, as HTML beside its report
+notebooks: $(STAMP)
+	$(BIN)/python notebooks/publish.py results/sample
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -252,15 +252,15 @@ def scorecard(
     load_claims(claims)  # a bad claims file is an error before anything is rewritten
     rederive(run_dir / "audit" if (run_dir / "audit").is_dir() else run_dir)
     card = judge(run_dir, claims)
-    table = Table("whose claim", "claim", "verdict", "why", title="scorecard")
+    table = Table("whose claim", "claim", "evidence", "verdict", "why", title="scorecard")
     for claim in card["claims"]:
-        table.add_row(f"{claim['side']} ({claim['kind']})", claim["claim"], claim["verdict"],
-                      claim["reason"])
+        table.add_row(f"{claim['side']} ({claim['kind']})", claim["claim"], claim["evidence"],
+                      claim["verdict"], claim["reason"])
     Console().print(table)
     if (run_dir / "run.json").exists():
         from harness.report import build  # heavy (pandas, matplotlib)
 
-        print(build(run_dir), flush=True)
+        print(build(run_dir, by="archbench scorecard"), flush=True)
     else:
         print(run_dir / "scorecard.json", flush=True)
 
@@ -326,7 +326,8 @@ def replay(
                                                    help="folder of a running microservices "
                                                         "deployment (archbench up)")],
 ) -> None:
-    """Rebuild booking aggregates and read models from the JetStream log; compare with live state.
+    """Rebuild the booking service's aggregates (in memory, against its event store) and the query
+    service's read models (into fresh tables, against the live ones) from the JetStream log.
 
     Run it against a running, quiet deployment: it prints events replayed, rows compared and
     differences, and exits 1 if there is any difference.

@@ -35,6 +35,7 @@ from harness.audit.static import (
 from harness.config.architectures import names, spec_of
 from harness.config.errors import HarnessError
 from harness.config.scenario import Scenario
+from harness.results import provenance
 from harness.results.audit_files import AUDIT_FILE, DEPENDENCIES_PICTURE, load_audit
 from harness.results.files import write_atomic
 
@@ -55,7 +56,7 @@ def run_audit(out: Path, scenario: Scenario, *, live: bool = True, samples: int 
                                         samples=samples, step=step)
     step("reading imports, SQL and manifests")
     result = {"created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-              "scenario": scenario.name, "live": live,
+              "revision": provenance.revision(), "scenario": scenario.name, "live": live,
               "architectures": derive_all(measured)}
     _write(result, out)
     return result
@@ -83,9 +84,10 @@ def derive_all(measured: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def rederive(folder: Path) -> dict[str, Any] | None:
+def rederive(folder: Path, by: str = "archbench scorecard") -> dict[str, Any] | None:
     """Redo the static audit and every conclusion of the audit in `folder` with this version's
-    rules, keeping its live measurements; None when there is no audit there."""
+    rules, keeping its live measurements; None when there is no audit there. The audit records
+    the revision that derived it, and the run folder around it (if any) that `by` rewrote it."""
     audit = load_audit(folder)
     if audit is None:
         return None
@@ -93,7 +95,10 @@ def rederive(folder: Path) -> dict[str, Any] | None:
                 if "live" in entry}
     audit["architectures"] = derive_all(measured)
     audit["derived_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    audit["derived_by_revision"] = provenance.revision()
     _write(audit, folder)
+    root = folder.parent if (folder.parent / "run.json").is_file() else folder
+    provenance.record(root, [folder / AUDIT_FILE, folder / DEPENDENCIES_PICTURE], by)
     return audit
 
 

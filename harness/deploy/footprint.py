@@ -1,9 +1,13 @@
 """What it takes to run one deployment, counted on the live processes: deployables, processes,
-databases, ports, resident memory, cold start and lines of configuration."""
+databases, ports, resident memory, cold start and lines of configuration, each counted the same
+way for every architecture."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import contextlib
+import json
+import tomllib
+from collections.abc import Mapping
 from typing import Any
 
 from harness.config.architectures import spec_of
@@ -29,24 +33,42 @@ def overhead(dep: Deployment) -> dict[str, Any]:
 
 
 def config_lines(dep: Deployment) -> int:
-    """Non-blank lines of deployment configuration: the gateway's config, the service manifests,
-    and one line per environment setting handed to each app process."""
-    lines = _count_lines(dep.root / "caddy" / "caddy.json")
-    spec = spec_of(dep.architecture)
-    # a single app's manifest is read by the audit only; services are deployed from theirs
-    services = spec.kind == "services"
-    if services:
-        for manifest in spec.manifest_files():
-            lines += _count_lines(manifest)
-    apps = [p for p in dep.processes if p.name not in INFRASTRUCTURE]
-    settings_per_app = 3 if services else 2  # DSN, payment URL (and the NATS URL)
-    return lines + settings_per_app * len(apps)
-
-
-def _count_lines(path: Path) -> int:
+    """Lines of configuration, counted the same way for every architecture (`config_settings`):
+    the gateway's config, every manifest of the architecture (the monolith's too), and what each
+    process of the deployment is handed (infrastructure included)."""
     try:
-        return sum(1 for line in path.read_text().splitlines() if line.strip())
-    except OSError:
-        return 0
+        gateway = json.loads((dep.root / "caddy" / "caddy.json").read_text())
+    except (OSError, ValueError):
+        gateway = {}
+    manifests = []
+    for path in spec_of(dep.architecture).manifest_files():
+        with contextlib.suppress(OSError, tomllib.TOMLDecodeError):
+            manifests.append(tomllib.loads(path.read_text()))
+    launches = [(p.launch.argv, p.launch.env) for p in dep.processes if p.launch is not None]
+    return config_settings(gateway, manifests, launches)
 
 
+# manifest keys that are prose for a reader (why each table exists), not configuration
+PROSE_KEYS = frozenset({"tables_justification"})
+
+
+def config_settings(gateway: Any, manifests: list[dict[str, Any]],
+                    launches: list[tuple[tuple[str, ...], Mapping[str, str]]]) -> int:
+    """One line per setting, whatever the files' layout: each value of the gateway's JSON and of
+    every manifest (a list counts one per item; comments are not parsed and prose keys are left
+    out), each environment variable and each command-line option (`-x`, `--x`) a process is
+    started with (after `python -m package`)."""
+    lines = _settings(gateway) + sum(_settings(m) for m in manifests)
+    for argv, env in launches:
+        # `python -m package` is how it is started, not a setting of it
+        given = argv[3:] if len(argv) > 2 and argv[1] == "-m" else argv[1:]
+        lines += len(env) + sum(1 for arg in given if arg.startswith("-"))
+    return lines
+
+
+def _settings(value: Any) -> int:
+    if isinstance(value, dict):
+        return sum(_settings(v) for k, v in value.items() if k not in PROSE_KEYS)
+    if isinstance(value, list):
+        return sum(_settings(v) for v in value)
+    return 1

@@ -12,6 +12,7 @@ import pandas as pd
 from harness.config.errors import HarnessError
 from harness.config.scenario import Scenario
 from harness.results.findings import saturation, slo_of
+from harness.results.provenance import portable, revision
 from harness.results.rundir import RunFolder, load_run_folder
 from harness.results.summary import component_cpu_seconds, compute_tables
 from sim.calibrate import Step, calibrate, measured_cores
@@ -61,8 +62,9 @@ def calibrate_run(run_dir: Path | RunFolder, base: Calibration,
     steps = steps_from_run(folder)
     if not steps:
         raise HarnessError(f"{run_dir}: no run with CPU measurements to calibrate from")
-    source = {"run": str(Path(run_dir).resolve()), "scenario": folder.meta.get("scenario"),
-              "git_revision": folder.environment.get("git_revision"),
+    source = {"run": portable(run_dir), "scenario": folder.meta.get("scenario"),
+              "git_revision": folder.environment.get("git_revision"),  # of the measurements
+              "fitted_by_revision": revision(),
               "cpu": folder.environment.get("cpu"), "cores": folder.environment.get("cores")}
     return calibrate(steps, scenario, base, source, processes=processes)
 

@@ -36,6 +36,7 @@ from harness.load.plan import load_plan, measured_window
 from harness.pipeline.environment import environment, now
 from harness.pipeline.steps import audit, build_report, judge, simulate
 from harness.results.files import write_atomic, write_json_atomic
+from harness.results.provenance import portable
 from harness.verify.readlag import LAG_FILE, lag_timeline, read_lag, write_lag_timeline
 
 IDLE_SETTLE_S = 1.0  # after the deployment reports healthy, before idle CPU is measured
@@ -82,7 +83,7 @@ def run(scenario_path: Path, out: Path | None, console: Console) -> Path:
         yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False))
     (out / "environment.json").write_text(json.dumps(environment(cpu_split(scenario.cpus)), indent=2))
     state: dict[str, Any] = {
-        "status": "incomplete", "scenario": scenario.name, "scenario_file": str(scenario_path),
+        "status": "incomplete", "scenario": scenario.name, "scenario_file": portable(scenario_path),
         "started_at": now(), "finished_at": None, "warmup_s": scenario.warmup_s,
         "duration_s": scenario.duration_s, "runs": [],
         "planned": [{"architecture": p.architecture, "repeat": p.repeat, "step": p.step,

@@ -59,10 +59,11 @@ def judge(out: Path, console: Console) -> None:
     performance claims are judged on aggregate.csv, so the tables are written first."""
     from harness.audit.scorecard import scorecard  # heavy (pandas)
     from harness.report import write_tables  # heavy (pandas, matplotlib)
+    from harness.results.provenance import RUN_COMMAND
 
     try:
         write_tables(out)
-        scorecard(out)
+        scorecard(out, by=RUN_COMMAND)
     except Exception as exc:
         console.print(f"[red]scorecard failed[/red]: {escape(str(exc))}")
 
@@ -74,8 +75,9 @@ def _step_failed(folder: Path, reason: str) -> None:
 
 def build_report(out: Path, console: Console) -> None:
     from harness.report import build  # heavy (pandas, matplotlib): only when reporting
+    from harness.results.provenance import RUN_COMMAND
 
-    report = build(out)
+    report = build(out, by=RUN_COMMAND)
     console.print(f"report: {report}")
 
 

@@ -1,5 +1,5 @@
-"""The report's Coupling, Audit and Scorecard sections, from `audit/audit.json` and
-`scorecard.json` of a run folder (or `audit.json` of an `archbench audit` folder)."""
+"""The report's Coupling and Audit sections, from `audit/audit.json` of a run folder (or
+`audit.json` of an `archbench audit` folder)."""
 
 from __future__ import annotations
 
@@ -188,54 +188,3 @@ def _checklist(entries: dict[str, dict[str, Any]]) -> list[Block]:
     if notes:
         blocks.append(Bullets(notes))
     return blocks
-
-
-def scorecard_blocks(run_dir: Path) -> list[Block]:
-    card, unreadable = read_json(run_dir / "scorecard.json", "Scorecard", "scorecard.json")
-    if card is None:
-        return unreadable
-    pairs = list(dict.fromkeys(_compared(claim) for claim in card["claims"]))
-    # one pair for every claim goes in the header; several are named in each cell
-    heading = " vs ".join(pairs[0]) if len(pairs) == 1 else "architectures compared"
-    rows = []
-    for claim in card["claims"]:
-        named = len(pairs) > 1
-        evidence = "; ".join(_metric_cell(m, _compared(claim), named) for m in claim["metrics"])
-        rows.append([f"{claim['side']} ({claim['kind']})", claim["claim"],
-                     f"**{claim['verdict']}**", claim["reason"], evidence])
-    counts = {v: sum(1 for c in card["claims"] if c["verdict"] == v)
-              for v in ("supported", "refuted", "not significant", "not evaluated")}
-    return [
-        Heading("Scorecard"),
-        Paragraph(", ".join(f"{n} {v}" for v, n in counts.items() if n) + f" of "
-                  f"{len(card['claims'])} claims, judged on this run. Claims and metrics come from "
-                  f"`{Path(card['claims_file']).name}`; edit a copy and rerun `archbench scorecard "
-                  "RUN_DIR --claims FILE` to judge your own."),
-        Table(["whose claim", "claim", "verdict", "why", heading], rows),
-        Bullets(["Exact counts (code, manifests, deployments) differ significantly when they "
-                 "differ by at least the claim's min_effect (5% unless the file says otherwise); "
-                 "measured values also need min-max ranges over repeats that do not overlap, so "
-                 "a single repeat is never significant.",
-                 "A claim is supported when every significant metric goes its way, refuted when "
-                 "every one goes against it, not significant otherwise."]),
-    ]
-
-
-def _compared(claim: dict[str, Any]) -> tuple[str, str]:
-    """The two architectures of a claim's `A < B` (or `A > B`)."""
-    first, _, second = claim["holds_if"].replace(">", "<").partition("<")
-    return first.strip(), second.strip()
-
-
-def _metric_cell(metric: dict[str, Any], pair: tuple[str, str], named: bool) -> str:
-    if any(a not in metric for a in pair):
-        return f"{metric['metric']}: {metric['note']}"
-    values = [f"{a} {_num(metric[a]['median'])}" if named else _num(metric[a]["median"])
-              for a in pair]
-    return f"{metric['metric']} {' vs '.join(values)} ({metric['note']})"
-
-
-def _num(value: float) -> str:
-    if value == int(value) and abs(value) >= 1:
-        return f"{int(value):,}"
-    return f"{value:.3g}"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.report.coupling import coupling_blocks, scorecard_blocks
+from harness.report.coupling import coupling_blocks
 from harness.report.generator import (
     WARN,
     bound_warnings,
@@ -21,6 +21,7 @@ from harness.report.generator import (
 )
 from harness.report.render import Block, Bullets, Heading, Image, Notice, Paragraph, Table
 from harness.report.resilience import invariant_blocks, resilience_blocks
+from harness.report.scorecard import scorecard_blocks
 from harness.report.simulation import simulation_blocks
 from harness.results.findings import (
     ACHIEVED_FLOOR,
@@ -96,7 +97,7 @@ def _header(folder: RunFolder, tables: Tables) -> list[Block]:
         + (f"warm-up of {_num(warmup)} s discarded" if warmup is not None else "warm-up unknown"),
         f"**Machine**: {machine}",
         cpu_split_line(folder),
-        f"**Git revision**: `{env.get('git_revision', 'unknown')}`",
+        f"**Git revision of the run**: `{env.get('git_revision', 'unknown')}`",
         f"**Runs measured**: {len(runs)} ({', '.join(architecture_order(set(runs['architecture'])))}; "
         f"{runs['repeat'].nunique()} repeat(s) {TIMES} {runs['step'].nunique()} step(s))"
         + (f"; {len(folder.missing)} missing" if folder.missing else ""),

@@ -123,7 +123,7 @@ def check_deployment(state: dict[str, Any], folder: Path, *, replay: bool = True
     return {
         "architecture": state["architecture"],
         "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "folder": str(folder),
+        "folder": folder.name,  # beside check.json in a run folder; never a path of this machine
         "ok": total == 0,
         "quiescence": quiescence if quiescence is not None else {"quiescent": None,
                                                                  "note": "not waited for"},

@@ -69,7 +69,7 @@ def test_an_open_loop_run_produces_every_artifact_for_both_architectures(tmp_pat
         info = json.loads((out / "runs" / arch / "r0" / "s0" / "info.json").read_text())
         assert info["idle_from"] < info["idle_to"] <= info["measured_from"]
     calibration = yaml.safe_load((out / "calibration.yaml").read_text())
-    assert calibration["source"]["run"] == str(out.resolve())
+    assert calibration["source"]["run"] == out.name  # outside the project: its name, no machine path
     assert not [n for n in calibration["source"]["notes"] if "not measured in this run" in n]
     for arch, components in (("monolith", {"monolith", "postgres", "caddy"}),
                              ("microservices", {"booking", "query", "nats", "postgres"})):
@@ -92,11 +92,20 @@ def test_an_open_loop_run_produces_every_artifact_for_both_architectures(tmp_pat
     assert set(audit["architectures"]) == {"monolith", "microservices"} and not audit["live"]
     assert not (out / "audit" / "error.txt").exists()
     card = json.loads((out / "scorecard.json").read_text())
-    verdicts = {(c["side"], c["claim"]): c["verdict"] for c in card["claims"]}
-    assert len(verdicts) == 12
-    # counted on this run's deployments: the monolith runs fewer processes and databases
-    assert verdicts[("monolith", "Less operational overhead")] == "supported"
-    assert "## Scorecard" in report and "## Coupling" in report
+    assert len({(n["side"], n["claim"]) for c in card["claims"] for n in c["names"]}) == 12
+    verdicts = {(c["claim"], c["evidence"]): c["verdict"] for c in card["claims"]}
+    # counted on this run's deployments: the monolith runs fewer processes and databases, a fact
+    # of the two designs rather than a verdict of the run
+    assert verdicts[("Less operational overhead", "structural")] == "true by construction"
+    assert sum(card["headline"]["measured"].values()) == 3
+    assert "## Scorecard" in report and "Structural facts" in report and "## Coupling" in report
+
+    # which code wrote what: the run itself, nothing regenerated, no path of this machine
+    assert card["provenance"]["by"] == "archbench run" and not card["provenance"]["regenerated"]
+    written = json.loads((out / "provenance.json").read_text())["files"]
+    assert not written["report.md"]["regenerated"] and not written["scorecard.json"]["regenerated"]
+    for name in ("run.json", "scorecard.json", "calibration.yaml", "runs/monolith/r0/s0/check.json"):
+        assert str(tmp_path) not in (out / name).read_text(), name
 
 
 def test_a_closed_loop_run_works_the_same_way(tmp_path: Path) -> None:

@@ -21,5 +21,5 @@ def test_the_coupling_notebook_reads_the_sample_audit_and_scorecard() -> None:
     assert "cross-context imports" in text and "mean blast radius" in text
     for operation in ("book", "cancel", "search"):
         assert f"{operation} " in text
-    assert "A booking costs the microservices more messages: supported" in text
+    assert "A booking costs the microservices more messages: true by construction" in text
     assert ran.images == 1

@@ -41,8 +41,12 @@ def test_the_scorecard_is_regenerated_from_a_run_folder(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     card = json.loads((run / "scorecard.json").read_text())
     verdicts = {c["claim"]: c["verdict"] for c in card["claims"]}
-    # the sample's deployments: the monolith runs fewer processes; its contexts share tables
-    assert verdicts == {"Fewer processes": "supported", "More shared tables": "refuted"}
+    # the sample's deployments: the monolith runs fewer processes; its contexts share tables;
+    # both are structural, facts of the two designs rather than verdicts of the run
+    assert verdicts == {"Fewer processes": "true by construction",
+                        "More shared tables": "false by construction"}
+    assert card["headline"] == {"measured": {}, "structural": 2, "not measurable here": 0}
+    assert card["provenance"]["regenerated"] and card["claims_file"] == "mine.yaml"
     assert (run / "scorecard.csv").read_text().count("\n") == 3
     html = (run / "report.html").read_text()
     assert "Scorecard" in html and "More shared tables" in html and "Coupling" in html
