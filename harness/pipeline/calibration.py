@@ -72,8 +72,9 @@ def calibrate_run(run_dir: Path | RunFolder, base: Calibration,
 def measured_tables(folder: RunFolder, scenario: Scenario
                     ) -> tuple[pd.DataFrame, dict[str, MeasuredSaturation]]:
     """The aggregate table of a run folder and, for a sweep of two or more open-loop steps, each
-    architecture's measured saturation under the run's SLO."""
-    aggregate = compute_tables(folder).aggregate
+    architecture's measured saturation under the run's SLO. Percentiles the sample is too small for
+    are kept here: the simulation's validation and its measured saturation compare point values."""
+    aggregate = compute_tables(folder, withhold_unsupported=False).aggregate
     if aggregate.empty or aggregate["step"].nunique() < 2 or scenario.load.model != "open":
         return aggregate, {}
     found = saturation(aggregate, slo_of(folder.scenario))

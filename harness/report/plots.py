@@ -1,5 +1,6 @@
 """The report's figures as PNG files, drawn with matplotlib's Agg canvas (no display, no pyplot state).
-Every bar carries its min-max spread over repeats as an error bar."""
+Every latency bar carries its 95% bootstrap interval as an error bar, the CPU bars their min-max range
+over repeats; a percentile the sample is too small for has no bar."""
 
 from __future__ import annotations
 
@@ -60,16 +61,17 @@ def percentile_bars(at_step: pd.DataFrame, path: Path) -> Path:
         for i, architecture in enumerate(architectures):
             rows = at_step[at_step["architecture"] == architecture].set_index("operation").reindex(operations)
             values = rows[metric].to_numpy(dtype=float)
-            errors = np.vstack([
-                values - rows[f"{metric}_min"].to_numpy(dtype=float),
-                rows[f"{metric}_max"].to_numpy(dtype=float) - values,
-            ])
+            # a percentile interval need not contain the median of the repeats: never a negative bar
+            errors = np.maximum(0, np.vstack([
+                values - rows[f"{metric}_lo"].to_numpy(dtype=float),
+                rows[f"{metric}_hi"].to_numpy(dtype=float) - values,
+            ]))
             ax.bar(x + (i - (len(architectures) - 1) / 2) * width, values, width, yerr=errors, capsize=3,
                    label=architecture)
         ax.set_ylabel(f"{metric.removesuffix('_ms')} (ms)")
         ax.grid(axis="y", alpha=0.3)
     axes[0].legend()
-    axes[0].set_title("Latency per operation (median of repeats; error bars: min-max)")
+    axes[0].set_title("Latency per operation (median of repeats; error bars: 95% interval)")
     axes[1].set_xticks(x, operations, rotation=20, ha="right")
     return save(fig, path)
 

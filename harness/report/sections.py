@@ -31,12 +31,20 @@ from harness.results.findings import (
     comparison_sentences,
     estimate,
     integrity_warnings,
+    percentile_name,
     saturation,
     slo_of,
 )
 from harness.results.rundir import RunFolder
 from harness.results.spread import DASH, TIMES, relative
-from harness.results.summary import GENERATOR, Tables, architecture_order, component_cpu_table
+from harness.results.stats import CONFIDENCE, TOO_FEW, min_samples
+from harness.results.summary import (
+    GENERATOR,
+    PERCENTILES,
+    Tables,
+    architecture_order,
+    component_cpu_table,
+)
 
 OVERHEAD_FIELDS = [
     ("deployables", "deployables"), ("processes", "processes"), ("databases", "databases"),
@@ -128,16 +136,16 @@ def _latency(tables: Tables) -> list[Block]:
     for step in sorted(aggregate["step"].unique()):
         at_step = aggregate[aggregate["step"] == step]
         blocks.append(Heading("Latency" + _step_title(at_step, step)))
-        blocks.append(Bullets(comparison_sentences(aggregate, step)))
+        blocks.append(Bullets(comparison_sentences(aggregate, step, tables)))
         rows = [
-            flagged([row.architecture, row.operation, f"{row.count:.0f}", _cell(row, "p50_ms"),
-                     _cell(row, "p99_ms"), _cell(row, "p999_ms"), _cell(row, "achieved_rate", 1),
-                     _cell(row, "error_rate", pct=True)], row)
+            flagged([row.architecture, row.operation, f"{row.count:.0f}",
+                     *(_interval_cell(row, metric, tables) for metric in PERCENTILES),
+                     _cell(row, "achieved_rate", 1), _cell(row, "error_rate", pct=True)], row)
             for row in at_step.itertuples(index=False)
         ]
         blocks.append(Table(
-            ["architecture", "operation", "requests", "p50 ms", "p99 ms", "p99.9 ms", "achieved req/s",
-             "error rate"], rows,
+            ["architecture", "operation", "requests", *(f"{percentile_name(m)} ms" for m in PERCENTILES),
+             "achieved req/s", "error rate"], rows,
         ))
         blocks += floor_blocks(at_step)
     return blocks
@@ -157,11 +165,11 @@ def _efficiency(folder: RunFolder, tables: Tables) -> list[Block]:
     sentences = []
     rows = []
     for row in steps.itertuples(index=False):
-        cpu = estimate(row, "cpu_s_per_1k")
+        cpu = estimate(row, "cpu_s_per_1k", tables)
         if row.architecture != reference:
             ref_rows = steps[(steps["architecture"] == reference) & (steps["step"] == row.step)]
             if not ref_rows.empty:
-                ref = estimate(next(ref_rows.itertuples(index=False)), "cpu_s_per_1k")
+                ref = estimate(next(ref_rows.itertuples(index=False)), "cpu_s_per_1k", tables)
                 sentences.append(f"{row.architecture} s{row.step}: CPU-seconds per 1,000 requests "
                                  f"{cpu.describe('s')}, {relative(cpu, ref, reference)}")
         rows.append(flagged([
@@ -246,15 +254,19 @@ def _saturation(folder: RunFolder, tables: Tables) -> list[Block]:
     bound = {(r.architecture, float(r.offered_rate)) for r in aggregate.itertuples(index=False)
              if is_bound(r)}
     for result in results:
-        items.append(
-            f"{result.architecture}: saturation rate {result.rate:g} req/s" if result.rate is not None
-            else f"{result.architecture}: no offered rate met the SLO"
-        )
+        item = (f"{result.architecture}: saturation rate {result.rate:g} req/s" if result.rate is not None
+                else f"{result.architecture}: no offered rate met the SLO")
+        if result.unjudged:
+            rates = ", ".join(f"{r:g}" for r in result.unjudged)
+            item += f" (not judged at {rates} req/s: {TOO_FEW} for a p99)"
         if (result.architecture, result.rate) in bound:
-            items[-1] = f"{WARN} {items[-1]} (generator-bound at that rate)"
+            item = f"{WARN} {item} (generator-bound at that rate)"
+        items.append(item)
         rows += [
-            marked([result.architecture, f"{offered:g}", f"{achieved:.1f}", f"{p99:.1f}",
-                    "yes" if met else "no"], (result.architecture, offered) in bound, keep=1)
+            marked([result.architecture, f"{offered:g}", f"{achieved:.1f}",
+                    TOO_FEW if math.isnan(p99) else f"{p99:.1f}",
+                    TOO_FEW if met is None else "yes" if met else "no"],
+                   (result.architecture, offered) in bound, keep=1)
             for offered, achieved, p99, met in result.steps
         ]
     blocks.append(Bullets(items))
@@ -267,10 +279,16 @@ def _method() -> list[Block]:
     return [Heading("Method"), Bullets([
         "Percentiles come from HDR histograms (3 significant digits) of each run's whole measured period; "
         "the warm-up is discarded before recording. Open-loop latency counts from the intended send time.",
-        "Each figure is the median across repeats; `a (b-c)` and `± x` give the min-max range across repeats "
-        "(± is half that range).",
-        "A ratio against the reference architecture is given as median ratio (lowest-highest ratio the two "
-        "ranges allow); \"not significant\" when the ranges overlap.",
+        "Each figure is the median across repeats. A latency percentile's `a [b-c]` is its "
+        f"{CONFIDENCE:.0%} bootstrap interval: requests resampled within each run, repeats resampled "
+        "across runs (harness/results/stats.py); other figures' `a (b-c)` is the min-max range across "
+        "repeats.",
+        "A percentile is given only when its runs recorded at least 10 / (1 - q) requests each (the median "
+        "over repeats; p50: "
+        f"{min_samples(0.5):,}, p90: {min_samples(0.9):,}, p99: {min_samples(0.99):,}, p99.9: "
+        f"{min_samples(0.999):,}); below that it reads \"{TOO_FEW}\".",
+        "A ratio against the reference architecture is given with the bootstrap interval of the ratio; "
+        "it is \"not significant\" when that interval includes 1, and a single repeat is never judged.",
         "CPU-seconds per 1,000 requests: CPU of every process of the system under test (load generator "
         "excluded) over the measured period, divided by the requests sent (book_e2e not counted).",
         "Generator floor: before each run's load, the load generator sends GET /health through the "
@@ -278,6 +296,11 @@ def _method() -> list[Block]:
         f"{generator_rule()[0].upper()}{generator_rule()[1:]}; its numbers carry {WARN}.",
         "Tables as CSV: `summary.csv` (per run and operation), `aggregate.csv` (across repeats).",
     ])]
+
+
+def _interval_cell(row: Any, metric: str, tables: Tables) -> str:
+    """'12.3 [11.9-12.8]', 'n too small', or the bare figure when it has no interval."""
+    return estimate(row, metric, tables).figure()
 
 
 def _cell(row: Any, metric: str, digits: int | None = None, pct: bool = False) -> str:

@@ -12,6 +12,7 @@ import pytest
 from harness.report import build
 from harness.results.rundir import load_run_folder
 from harness.results.spread import DASH
+from harness.results.stats import TOO_FEW
 from harness.results.summary import compute_tables, histogram_mean
 from tests.support.report_fixtures import OPERATIONS, SyntheticRun, build_run_folder
 
@@ -45,7 +46,8 @@ def test_summary_has_one_row_per_architecture_repeat_step_and_operation(
     assert not summary.duplicated(["architecture", "repeat", "step", "operation"]).any()
     assert list(summary.columns) == [
         "architecture", "repeat", "step", "offered_rate", "achieved_rate", "operation", "count", "errors",
-        "error_rate", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "mean_ms",
+        "error_rate", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "mean_ms", "p50_ms_lo", "p50_ms_hi",
+        "p90_ms_lo", "p90_ms_hi", "p99_ms_lo", "p99_ms_hi", "p999_ms_lo", "p999_ms_hi",
         "floor_p50_ms", "floor_p99_ms", "generator_bound", "generator_bound_reason",
     ]
 
@@ -161,8 +163,21 @@ def test_report_md_links_every_plot_relative_to_the_run_folder(built: tuple[Synt
     assert sorted(links) == sorted(f"plots/{p.name}" for p in (synthetic.root / "plots").glob("*.png"))
 
 
-def test_report_tables_show_the_spread_of_every_latency(built: tuple[SyntheticRun, Path]) -> None:
+def test_report_tables_give_every_percentile_its_interval_or_n_too_small(
+    built: tuple[SyntheticRun, Path],
+) -> None:
     synthetic, _ = built
     markdown = (synthetic.root / "report.md").read_text()
-    line = next(line for line in markdown.splitlines() if line.startswith("| microservices | book_e2e |"))
-    assert re.search(r"\| [\d.]+ \([\d.]+" + DASH + r"[\d.]+\) \|", line), line
+    interval = re.compile(r"[\d.]+ \[[\d.]+" + DASH + r"[\d.]+\]")
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in markdown.splitlines()
+            if line.startswith(("| monolith |", "| microservices |"))]
+    latency = [row for row in rows if row[1] in OPERATIONS]
+    assert len(latency) == len(ARCHITECTURES) * 2 * len(OPERATIONS)
+    for row in latency:
+        requests = int(row[2])
+        for cell, needed in zip(row[3:7], (20, 100, 1_000, 10_000), strict=True):
+            if requests >= needed:
+                assert interval.fullmatch(cell), row
+            else:
+                assert cell == TOO_FEW, row
+    assert any(row[5] == TOO_FEW for row in latency) and any(interval.fullmatch(row[5]) for row in latency)

@@ -1,7 +1,9 @@
-"""compare(): B relative to A per architecture x step x operation, with spread and significance."""
+"""compare(): B relative to A per architecture x step x operation and percentile, each figure with its
+bootstrap interval and each ratio judged by the interval of the ratio."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from harness.config.errors import HarnessError
 from harness.report import build, compare
 from harness.results.spread import DASH, TIMES
+from harness.results.stats import TOO_FEW
 from tests.support.report_fixtures import BASE_P50_MS, build_run_folder
 
 
@@ -26,24 +29,53 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return a.root, b.root
 
 
-def _row(markdown: str, architecture: str, operation: str) -> list[str]:
-    prefix = f"| {architecture} | {operation} |"
+def _row(markdown: str, architecture: str, operation: str, percentile: str) -> list[str]:
+    prefix = f"| {architecture} | {operation} | {percentile} |"
     line = next(line for line in markdown.splitlines() if line.startswith(prefix))
     return [cell.strip() for cell in line.strip("|").split("|")]
 
 
-def test_a_changed_operation_gets_a_ratio_with_its_range(runs: tuple[Path, Path]) -> None:
+def _ratio(cell: str) -> tuple[float, float, float]:
+    found = re.search(r"([\d.]+)" + TIMES + r" \[([\d.]+)" + DASH + r"([\d.]+)\]", cell)
+    assert found, cell
+    return float(found[1]), float(found[2]), float(found[3])
+
+
+def test_a_changed_operation_gets_a_ratio_with_its_interval(runs: tuple[Path, Path]) -> None:
     markdown = compare(*runs)
-    cells = _row(markdown, "microservices", "book_e2e")
-    assert cells[4] == f"2.00{TIMES} (1.88{DASH}2.12)"
-    assert cells[7] == f"2.00{TIMES} (1.88{DASH}2.12)"
-    assert "microservices s0 book_e2e p99:" in markdown.split("## Significant differences")[1]
+    for percentile in ("p50", "p90"):
+        cell = _row(markdown, "microservices", "book_e2e", percentile)[5]
+        assert not cell.startswith("not significant"), cell
+        ratio, low, high = _ratio(cell)
+        assert ratio == 2.0 and 1.7 < low < 2.0 < high < 2.3, cell
+    assert "microservices s0 book_e2e p50:" in markdown.split("## Significant differences")[1]
 
 
 def test_an_unchanged_operation_is_not_significant(runs: tuple[Path, Path]) -> None:
     markdown = compare(*runs)
-    assert _row(markdown, "monolith", "book_e2e")[4] == f"not significant (1.00{TIMES})"
-    assert _row(markdown, "microservices", "search_availability")[7] == f"not significant (1.00{TIMES})"
+    for architecture, operation, percentile in (("monolith", "book_e2e", "p50"),
+                                                ("microservices", "search_availability", "p99")):
+        cell = _row(markdown, architecture, operation, percentile)[5]
+        assert cell.startswith(f"not significant (1.00{TIMES} ["), cell
+        _, low, high = _ratio(cell)
+        assert low < 1 < high, cell  # two independent bootstraps, even of the same data
+    assert "search_availability p50:" not in markdown.split("## Significant differences")[1]
+
+
+def test_a_percentile_too_small_in_both_runs_is_left_out(runs: tuple[Path, Path]) -> None:
+    markdown = compare(*runs)
+    # 600 bookings per run: a p90 (100 needed), no p99 (1,000) nor p99.9 (10,000)
+    assert _row(markdown, "monolith", "book_e2e", "p90")
+    assert not any(line.startswith(("| monolith | book_e2e | p99 |", "| monolith | book_e2e | p99.9 |"))
+                   for line in markdown.splitlines())
+
+
+def test_a_percentile_too_small_in_one_run_is_not_compared(tmp_path: Path) -> None:
+    short = build_run_folder(tmp_path / "short", duration_s=20.0)  # 200 searches per run: no p99
+    long = build_run_folder(tmp_path / "long", duration_s=60.0)  # 1,200: a p99
+    cells = _row(compare(short.root, long.root), "monolith", "search_availability", "p99")
+    assert cells[3] == TOO_FEW and cells[5] == TOO_FEW
+    assert re.fullmatch(r"[\d.]+ \[[\d.]+" + DASH + r"[\d.]+\]", cells[4]), cells
 
 
 def test_compare_names_both_runs_and_their_metadata(runs: tuple[Path, Path]) -> None:

@@ -23,9 +23,10 @@ def falls_behind_at_200(architecture: str, repeat: int, step: int, summary: dict
         summary["achieved_rate"] = 180.0  # 90% of offered
 
 
-def _report(root: Path, slo: dict[str, Any] | None) -> str:
+def _report(root: Path, slo: dict[str, Any] | None, duration_s: float = 120.0) -> str:
+    # 120 s: 1,200 bookings at 50 req/s, enough for a p99
     synthetic = build_run_folder(root, repeats=1, rates=RATES, latency=latency, tweak=falls_behind_at_200,
-                                 slo=slo)
+                                 slo=slo, duration_s=duration_s)
     build(synthetic.root)
     return (synthetic.root / "report.md").read_text()
 
@@ -48,3 +49,11 @@ def test_a_single_step_run_has_no_saturation_section(tmp_path: Path) -> None:
     synthetic = build_run_folder(tmp_path, repeats=1)
     build(synthetic.root)
     assert "Saturation" not in (synthetic.root / "report.md").read_text()
+
+
+def test_a_step_with_too_few_requests_for_a_p99_is_not_judged(tmp_path: Path) -> None:
+    report = _report(tmp_path, slo=None, duration_s=60.0)  # 600 bookings at 50 req/s
+    assert "| microservices | 50 | 50.0 | n too small | n too small |" in report
+    assert "- microservices: no offered rate met the SLO (not judged at 50 req/s: n too small for a p99)" \
+        in report
+    assert "- monolith: saturation rate 100 req/s (not judged at 50 req/s: n too small for a p99)" in report
