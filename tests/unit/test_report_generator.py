@@ -129,4 +129,4 @@ def test_compare_marks_values_from_a_generator_bound_run_and_gives_both_floors(
 
     assert "Generator floor, GET /health p50 / p99 ms: A: monolith 0.90 / 2.50" in text
     microservices = [line for line in text.splitlines() if line.startswith("| microservices |")]
-    assert microservices and all(line.count("⚠") == 2 for line in microservices)  # B's p50 and p99
+    assert microservices and all(line.count("⚠") == 1 for line in microservices)  # B's value, each percentile
