@@ -101,8 +101,7 @@ def _header(folder: RunFolder, tables: Tables) -> list[Block]:
     items = [
         f"**Scenario**: {meta.get('scenario', 'unknown')}",
         f"**Date**: {meta.get('started_at', 'unknown')} → {meta.get('finished_at') or 'not finished'}",
-        f"**Measured duration**: {_num(meta.get('duration_s'))} s per run; "
-        + (f"warm-up of {_num(warmup)} s discarded" if warmup is not None else "warm-up unknown"),
+        _durations(meta.get("duration_s"), warmup),
         f"**Machine**: {machine}",
         cpu_split_line(folder),
         f"**Git revision of the run**: `{env.get('git_revision', 'unknown')}`",
@@ -114,6 +113,14 @@ def _header(folder: RunFolder, tables: Tables) -> list[Block]:
     for run in folder.runs:
         items += [f"Note ({run.label}): {note}" for note in run.notes]
     return [Bullets(items)]
+
+
+def _durations(duration: Any, warmup: float | None) -> str:
+    """The load's length per run, its warm-up (discarded) and what was measured."""
+    if warmup is None or duration is None:
+        return f"**Load duration**: {_num(duration)} s per run; warm-up unknown"
+    return (f"**Measured**: {_num(float(duration) - warmup)} s per run, after a warm-up of "
+            f"{_num(warmup)} s discarded ({_num(duration)} s of load)")
 
 
 def _warnings(tables: Tables) -> list[Block]:
