@@ -138,11 +138,12 @@ def show_headline(found: Headline, out: Console) -> None:
     for line in found.warnings:
         out.print(f"[yellow]warning:[/yellow] {escape(line)}", highlight=False, soft_wrap=True)
     if found.timings is not None:
-        out.print(_rich(found.timings, "where the time went (seconds; run.json has each run's)"))
+        out.print("where the time went, in seconds (run.json has each run's):")
+        out.print(_rich(found.timings))
 
 
-def _rich(block: ReportTable, title: str | None = None) -> Table:
-    table = Table(*block.columns, title=title, title_justify="left")
+def _rich(block: ReportTable) -> Table:
+    table = Table(*block.columns)
     for row in block.rows:
         table.add_row(*(escape(cell) for cell in row))
     return table

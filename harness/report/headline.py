@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import pandas as pd
+import yaml
 
 from harness.report.render import Table
+from harness.report.simulation import not_simulated
 from harness.results.checks import run_folder_checks, run_folder_problems
 from harness.results.findings import estimate, integrity_warnings
 from harness.results.provenance import origin_text
@@ -208,15 +210,26 @@ def origins(run_dir: Path) -> list[tuple[str, dict[str, Any]]]:
     audit = _json(run_dir / "audit" / "audit.json")
     for arch, origin in (audit.get("live_origins") or {}).items():
         found.append((f"live audit of the {arch}", origin))
-    engine = _json(run_dir / "sim" / "summary.json").get("engine_validation")
-    if engine:
-        found.append(("simulation engine against queueing theory", engine))
+    simulated = _json(run_dir / "sim" / "summary.json")
+    if simulated.get("engine_validation"):
+        found.append(("simulation engine against queueing theory", simulated["engine_validation"]))
+    elif not simulated and not (run_dir / "sim" / "error.txt").exists() and \
+            (_yaml(run_dir / "scenario.yaml").get("sim") or {}).get("enabled") is False:
+        found.append(("simulation", {"source": "off", "reason": not_simulated(run_dir)}))
     return found
 
 
 def _left_out(run_dir: Path) -> list[str]:
     return [f"{what}: {origin_text(origin)}" for what, origin in origins(run_dir)
             if origin.get("source") == "not measured"]
+
+
+def _yaml(path: Path) -> dict[str, Any]:
+    try:
+        found = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def _json(path: Path) -> dict[str, Any]:

@@ -35,14 +35,24 @@ METHOD = [
 ]
 
 
-def simulation_blocks(run_dir: Path, slo_operation: str) -> list[Block]:
+def not_simulated(run_dir: Path) -> str:
+    """Why a run has no simulation section, and how to add one."""
+    return (f"`sim.enabled: false` in the scenario; `archbench report --simulate {run_dir}` "
+            "calibrates the models from this run's measurements and adds the section")
+
+
+def simulation_blocks(run_dir: Path, slo_operation: str, enabled: bool = True) -> list[Block]:
+    """`enabled`: the scenario asked for a simulation (a run that did not may have one since,
+    from `archbench report --simulate`)."""
     sim_dir = run_dir / "sim"
     failed = failure(sim_dir, "Simulation", "simulation step")
     if failed:
         return failed
     summary, unreadable = read_json(sim_dir / "summary.json", "Simulation", "sim/summary.json")
     if summary is None:
-        return unreadable
+        if unreadable or enabled:
+            return unreadable
+        return [Heading("Simulation"), Paragraph(f"Not run with this run: {not_simulated(run_dir)}.")]
     blocks: list[Block] = [Heading("Simulation")]
     lines = list(summary.get("lines", []))
     if lines:

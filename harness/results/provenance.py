@@ -7,8 +7,8 @@ from typing import Any
 
 
 def origin_text(origin: dict[str, Any] | None, measured: str = "measured in this run") -> str:
-    """'measured in this run', 'cached from run X at revision Y (date)' or 'not measured: why'
-    (source `not measured`: left out for want of a cached result; `off`: the scenario says so)."""
+    """'measured in this run', 'cached from run X at revision Y (date)', 'not measured: why' (for
+    want of a cached result) or 'not run: why' (the scenario says so)."""
     origin = origin or {}
     source = origin.get("source", "measured")
     if source == "cached":
@@ -16,5 +16,6 @@ def origin_text(origin: dict[str, Any] | None, measured: str = "measured in this
                 f"({origin.get('measured_at')}), the code it depends on unchanged since")
     if source in ("not measured", "off"):
         reason = origin.get("reason")
-        return "not measured" + (f": {reason}" if reason else "")
+        return ("not measured" if source == "not measured" else "not run") + (
+            f": {reason}" if reason else "")
     return measured
