@@ -22,8 +22,8 @@ LIVE_AUDIT_PATHS = ("apps", "harness", "pyproject.toml")
 ENGINE_VALIDATION = "engine-validation"
 ENGINE_VALIDATION_PATHS = ("sim",)
 ENGINE_PACKAGES = ("simpy", "numpy")
-HOW_TO_MEASURE = ("`archbench run --fresh SCENARIO` measures it now and keeps it for the next "
-                  "runs")
+HOW_TO_MEASURE = ("`archbench run --fresh SCENARIO` measures it and keeps it for the next runs")
+HOW_TO_AUDIT = ("`archbench audit --scenario SCENARIO` (the live audit alone) or " + HOW_TO_MEASURE)
 
 
 def live_audit_inputs(scenario: Scenario, architecture: str) -> dict[str, Any]:
@@ -80,7 +80,7 @@ def plan_live_audit(scenario: Scenario, *, fresh: bool = False,
             why = ("not a git checkout: nothing is cached" if plan.source is None else
                    "no earlier live audit of this code and these settings in the cache")
             plan.origins[arch] = {"source": "not measured",
-                                  "reason": f"audit.live: cached, and {why}; {HOW_TO_MEASURE}"}
+                                  "reason": f"audit.live: cached, and {why}; {HOW_TO_AUDIT}"}
     return plan
 
 

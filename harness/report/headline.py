@@ -79,8 +79,8 @@ def headline(run_dir: Path) -> Headline:
         efficiency=table(efficiency_columns(architectures, several_steps),
                          efficiency_rows(tables.aggregate)),
         verdicts=verdict_counts(folder.path),
-        sources=[f"{what}: {origin_text(origin)}" for what, origin in origins(folder.path)
-                 if origin.get("source") != "not measured"],
+        sources=_grouped([(what, origin) for what, origin in origins(folder.path)
+                          if origin.get("source") != "not measured"]),
         warnings=warnings(folder, tables),
         timings=timing_table(folder.meta),
     )
@@ -220,8 +220,24 @@ def origins(run_dir: Path) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _left_out(run_dir: Path) -> list[str]:
-    return [f"{what}: {origin_text(origin)}" for what, origin in origins(run_dir)
-            if origin.get("source") == "not measured"]
+    return _grouped([(what, origin) for what, origin in origins(run_dir)
+                     if origin.get("source") == "not measured"])
+
+
+def _grouped(found: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """One line per distinct origin: 'live audit of the monolith and of the microservices: ...'."""
+    by_text: dict[str, list[str]] = {}
+    for what, origin in found:
+        by_text.setdefault(origin_text(origin), []).append(what)
+    lines = []
+    for text, whats in by_text.items():
+        first, *others = whats
+        common = first.rpartition(" of ")[0]
+        if others and common and all(w.startswith(common + " of ") for w in others):
+            whats = [first, *(w.removeprefix(common + " ") for w in others)]
+        named = ", ".join(whats[:-1]) + " and " + whats[-1] if len(whats) > 1 else whats[0]
+        lines.append(f"{named}: {text}")
+    return lines
 
 
 def _yaml(path: Path) -> dict[str, Any]:

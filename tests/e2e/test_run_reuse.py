@@ -47,7 +47,8 @@ def test_a_second_run_reuses_the_live_audit_of_the_first_and_says_where_it_came_
     waiting = _run(_scenario(tmp_path, "cached"), tmp_path / "none", cache)
     assert waiting.returncode == 0, waiting.stderr[-2000:]
     assert {o["source"] for o in _origins(tmp_path / "none").values()} == {"not measured"}
-    assert "warning: live audit of the microservices: not measured" in waiting.stderr
+    assert "warning: live audit of the monolith and of the microservices: not measured" \
+        in waiting.stderr
     assert "archbench run --fresh" in waiting.stderr
     assert not (tmp_path / "none" / "audit" / "deployments").exists()
 
