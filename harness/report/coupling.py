@@ -9,7 +9,7 @@ from typing import Any
 from harness.report.artifacts import failure, read_json
 from harness.report.render import Block, Bullets, Heading, Image, Notice, Paragraph, Table
 from harness.results.audit_files import AUDIT_FILE, DEPENDENCIES_PICTURE, violations
-from harness.results.provenance import origin_text
+from harness.results.provenance import grouped
 
 MARK = {True: "✓", False: "✗", None: "n/a"}
 
@@ -41,7 +41,7 @@ def coupling_blocks(audit_dir: Path) -> list[Block]:
     origins = audit.get("live_origins")
     if origins:
         blocks.append(Paragraph("Live audit (runtime and availability): " + "; ".join(
-            f"**{arch}** {origin_text(origin)}" for arch, origin in origins.items()) + "."))
+            grouped([(f"**{arch}**", origin) for arch, origin in origins.items()])) + "."))
     if all("runtime" in e for e in entries.values()):
         blocks += _runtime(entries)
     if all("availability" in e for e in entries.values()):

@@ -22,7 +22,7 @@ from harness.report.render import Table
 from harness.report.simulation import not_simulated
 from harness.results.checks import run_folder_checks, run_folder_problems
 from harness.results.findings import estimate, integrity_warnings
-from harness.results.provenance import origin_text
+from harness.results.provenance import grouped
 from harness.results.rundir import RunFolder, load_run_folder
 from harness.results.spread import DASH, Estimate, ratio_cell
 from harness.results.summary import Tables, architecture_order, compute_tables
@@ -79,7 +79,7 @@ def headline(run_dir: Path) -> Headline:
         efficiency=table(efficiency_columns(architectures, several_steps),
                          efficiency_rows(tables.aggregate)),
         verdicts=verdict_counts(folder.path),
-        sources=_grouped([(what, origin) for what, origin in origins(folder.path)
+        sources=grouped([(what, origin) for what, origin in origins(folder.path)
                           if origin.get("source") != "not measured"]),
         warnings=warnings(folder, tables),
         timings=timing_table(folder.meta),
@@ -220,24 +220,8 @@ def origins(run_dir: Path) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _left_out(run_dir: Path) -> list[str]:
-    return _grouped([(what, origin) for what, origin in origins(run_dir)
+    return grouped([(what, origin) for what, origin in origins(run_dir)
                      if origin.get("source") == "not measured"])
-
-
-def _grouped(found: list[tuple[str, dict[str, Any]]]) -> list[str]:
-    """One line per distinct origin: 'live audit of the monolith and of the microservices: ...'."""
-    by_text: dict[str, list[str]] = {}
-    for what, origin in found:
-        by_text.setdefault(origin_text(origin), []).append(what)
-    lines = []
-    for text, whats in by_text.items():
-        first, *others = whats
-        common = first.rpartition(" of ")[0]
-        if others and common and all(w.startswith(common + " of ") for w in others):
-            whats = [first, *(w.removeprefix(common + " ") for w in others)]
-        named = ", ".join(whats[:-1]) + " and " + whats[-1] if len(whats) > 1 else whats[0]
-        lines.append(f"{named}: {text}")
-    return lines
 
 
 def _yaml(path: Path) -> dict[str, Any]:

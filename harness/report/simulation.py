@@ -52,7 +52,7 @@ def simulation_blocks(run_dir: Path, slo_operation: str, enabled: bool = True) -
     if summary is None:
         if unreadable or enabled:
             return unreadable
-        return [Heading("Simulation"), Paragraph(f"Not run with this run: {not_simulated(run_dir)}.")]
+        return [Heading("Simulation"), Paragraph(f"Not run in this run: {not_simulated(run_dir)}.")]
     blocks: list[Block] = [Heading("Simulation")]
     lines = list(summary.get("lines", []))
     if lines:

@@ -70,8 +70,9 @@ def test_a_second_run_reuses_the_live_audit_of_the_first_and_says_where_it_came_
         assert reused["architectures"][arch]["live"] == measured["architectures"][arch]["live"]
         assert "runtime" in reused["architectures"][arch]
     report = (tmp_path / "second" / "report.md").read_text()
-    assert f"**microservices** cached from run {(tmp_path / 'first').resolve()}" in report
-    assert "live audit of the monolith: cached from run" in second.stderr
+    assert f"**monolith** and **microservices**: cached from run {(tmp_path / 'first').resolve()}" \
+        in report
+    assert "live audit of the monolith and of the microservices: cached from run" in second.stderr
     assert "warning: live audit" not in second.stderr
     timings = json.loads((tmp_path / "second" / "run.json").read_text())["timings"]
     assert {"deploy", "load", "check", "teardown", "audit", "report"} <= {t["step"] for t in timings}
