@@ -52,6 +52,7 @@ class LivePlan:
     measure: list[str] = field(default_factory=list)
     origins: dict[str, dict[str, Any]] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
+    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: cache.Source | None = None
 
 
@@ -68,8 +69,8 @@ def plan_live_audit(scenario: Scenario, *, fresh: bool = False,
     for arch in names():
         entry = None
         if plan.source is not None:
-            plan.keys[arch] = cache.cache_key(LIVE_AUDIT, plan.source,
-                                              live_audit_inputs(scenario, arch))
+            plan.inputs[arch] = live_audit_inputs(scenario, arch)
+            plan.keys[arch] = cache.cache_key(LIVE_AUDIT, plan.source, plan.inputs[arch])
             entry = None if fresh else cache.load(LIVE_AUDIT, plan.keys[arch])
         if entry is not None:
             plan.reused[arch] = entry.payload
@@ -92,7 +93,7 @@ def remember_live_audit(plan: LivePlan, audit: Mapping[str, Any], run: Path) -> 
         live = audit["architectures"].get(arch, {}).get("live")
         if live is not None:
             cache.store(LIVE_AUDIT, plan.keys[arch], live, source=plan.source, run=run,
-                        inputs={"architecture": arch})
+                        inputs=plan.inputs[arch])
 
 
 def engine_validation_rows(policy: Reuse, run: Path, *, fresh: bool, replications: int, seed: int,
