@@ -42,4 +42,4 @@ test: lint
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
 
 clean:
-	rm -rf $(VENV) .deployments .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .deployments .archbench-cache .pytest_cache .ruff_cache .hypothesis

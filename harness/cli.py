@@ -6,7 +6,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -22,6 +22,10 @@ from harness.pipeline import run as runner
 from harness.pipeline import steps
 from harness.verify.replay import read_deployment, replay_deployment
 from sim.errors import SimError
+
+if TYPE_CHECKING:
+    from harness.report.headline import Headline
+    from harness.report.render import Table as ReportTable
 
 app = typer.Typer(
     help="Measure what a monolith and event-driven microservices really cost.",
@@ -93,17 +97,24 @@ def run_scenario(
                                              help="scenario YAML, e.g. scenarios/quickstart.yaml")],
     out: Annotated[Path | None, typer.Option(help="run folder (default: results/<name>-<time>); "
                                                   "must not exist")] = None,
+    fresh: Annotated[bool, typer.Option(
+        help="measure the live audit and check the simulation engine now, even if an earlier run "
+             "of the same code and settings did (their results are reused otherwise: "
+             ".archbench-cache/), and keep the new results for the next runs")] = False,
 ) -> None:
     """Deploy, warm up, load, collect and tear down each architecture, interleaved over repeats
-    and load steps; then write the report. Ctrl-C stops everything and marks the folder incomplete."""
+    and load steps; then simulate, audit and write the report, and print the headline numbers.
+    Ctrl-C stops everything and marks the folder incomplete."""
+    from harness.report.headline import headline  # pandas
     from harness.results.checks import run_folder_checks, run_folder_problems  # pandas, via rundir
 
     with stop_signals_interrupt():
         try:
-            folder = runner.run(scenario, out, console)
+            folder = runner.run(scenario, out, console, fresh=fresh)
         except KeyboardInterrupt:
             console.print("interrupted: every process stopped; run.json says what finished")
             raise typer.Exit(130) from None
+    show_headline(headline(folder), console)
     print(folder / "report.html", flush=True)
     problems = run_folder_problems(run_folder_checks(folder))
     for line in problems:
@@ -113,6 +124,29 @@ def run_scenario(
                       "lists it again")
         raise typer.Exit(1)
     console.print("invariants: all five hold in every run")
+
+
+def show_headline(found: Headline, out: Console) -> None:
+    """The headline of a run (harness.report.headline) as rich tables."""
+    out.rule(found.title)
+    for block in (found.latency, found.efficiency):
+        if block.rows:
+            out.print(_rich(block))
+    out.print(found.verdicts, highlight=False)
+    for line in found.sources:
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
+    for line in found.warnings:
+        out.print(f"[yellow]warning:[/yellow] {escape(line)}", highlight=False, soft_wrap=True)
+    if found.timings is not None:
+        out.print("where the time went, in seconds (run.json has each run's):")
+        out.print(_rich(found.timings))
+
+
+def _rich(block: ReportTable) -> Table:
+    table = Table(*block.columns)
+    for row in block.rows:
+        table.add_row(*(escape(cell) for cell in row))
+    return table
 
 
 @app.command("sim")
@@ -203,8 +237,10 @@ def audit(
 ) -> None:
     """Coupling of both architectures (imports, tables, contracts, runtime, availability) and the
     well-designed-service checklist: writes audit.json, audit.md and dependencies.png. Exits 1
-    when a microservice shares a table, names another's table or reaches another's database."""
+    when a microservice shares a table, names another's table or reaches another's database.
+    The live measurements are kept for `archbench run` of the same code and settings."""
     from harness.audit.collect import run_audit  # heavy (grimp, networkx, matplotlib)
+    from harness.pipeline.reuse import plan_live_audit, remember_live_audit
     from harness.report.coupling import coupling_blocks
     from harness.report.render import to_markdown
     from harness.results.audit_files import violations
@@ -217,8 +253,11 @@ def audit(
     with stop_signals_interrupt():
         try:
             with console.status("auditing") as status:
-                result = run_audit(folder, resolved, live=live, samples=resolved.audit.samples,
+                plan = plan_live_audit(resolved, fresh=True, policy=live)
+                result = run_audit(folder, resolved, live=plan.measure,
+                                   samples=resolved.audit.samples, origins=plan.origins,
                                    step=lambda text: status.update(f"auditing: {text}"))
+                remember_live_audit(plan, result, folder)
         except BaseException as exc:  # nothing half-written stays behind
             shutil.rmtree(folder, ignore_errors=True)
             if isinstance(exc, KeyboardInterrupt):

@@ -12,7 +12,7 @@ the measurements stored in audit.json (`rederive`).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,23 +40,38 @@ from harness.results.audit_files import AUDIT_FILE, DEPENDENCIES_PICTURE, load_a
 from harness.results.files import write_atomic
 
 
-def run_audit(out: Path, scenario: Scenario, *, live: bool = True, samples: int = 10,
-              step: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
-    """Audit every registered architecture into `out` (created; must not hold an audit already)."""
+def run_audit(out: Path, scenario: Scenario, *, live: bool | Collection[str] = True,
+              samples: int = 10, step: Callable[[str], None] = lambda _: None,
+              reused: Mapping[str, dict[str, Any]] | None = None,
+              origins: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Audit every registered architecture into `out` (created; must not hold an audit already).
+
+    `live`: deploy every architecture (True), none, or those named. `reused`: live measurements
+    an earlier run took, per architecture, used as they are. `origins`: where each
+    architecture's live measurements come from, recorded as `live_origins` (by default: measured
+    here, or not asked for)."""
     if (out / AUDIT_FILE).exists():
         raise HarnessError(f"{out / AUDIT_FILE} already exists; choose another folder")
     out.mkdir(parents=True, exist_ok=True)
-    measured: dict[str, dict[str, Any]] = {}
-    if live:
+    measured: dict[str, dict[str, Any]] = dict(reused or {})
+    wanted = [a for a in names() if a not in measured
+              and (live is True or (not isinstance(live, bool) and a in live))]
+    if wanted:
         from harness.audit.live import live_audit  # deploys: only when asked
 
-        for arch in names():
-            step(f"{arch}: deploying, probing each operation, stopping each component")
+        for i, arch in enumerate(wanted, 1):
+            def arch_step(text: str, arch: str = arch, i: int = i) -> None:
+                step(f"{arch} ({i}/{len(wanted)}): {text}")
+
+            arch_step("deploying, probing each operation, stopping each component")
             measured[arch] = live_audit(arch, scenario, out / "deployments" / arch,
-                                        samples=samples, step=step)
+                                        samples=samples, step=arch_step)
     step("reading imports, SQL and manifests")
+    known = dict(origins or {})
     result = {"created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-              "revision": provenance.revision(), "scenario": scenario.name, "live": live,
+              "revision": provenance.revision(), "scenario": scenario.name, "live": bool(measured),
+              "live_origins": {a: known.get(a) or {"source": "measured" if a in measured
+                                                   else "off"} for a in names()},
               "architectures": derive_all(measured)}
     _write(result, out)
     return result

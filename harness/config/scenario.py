@@ -159,12 +159,20 @@ class Slo(_Strict):
     p99_ms: float = Field(500.0, gt=0)
 
 
+# A step whose result depends on the code and the scenario but not on the run's measurements:
+# true: reuse what an earlier run measured for the same code and settings (.archbench-cache/),
+# else measure it now and keep it; "cached": reuse it, else leave it out and say so; false: never.
+Reuse = bool | Literal["cached"]
+
+
 class Audit(_Strict):
     """`archbench run` audits both architectures after its runs (what `archbench audit` does)."""
 
     enabled: bool = True
-    live: bool = Field(True, description="deploy each architecture again to measure runtime and "
-                                         "availability coupling; false: static audit only")
+    live: Reuse = Field(True, description="deploy each architecture again to measure runtime and "
+                                          "availability coupling (reused from an earlier run of "
+                                          "the same code and settings); false: static audit only; "
+                                          "cached: only when an earlier run measured it")
     samples: int = Field(10, ge=1, le=1000, description="operations per runtime-probe batch")
 
 
@@ -260,6 +268,9 @@ class Sim(_Strict):
     """What the simulation models beyond the measured deployment (`archbench sim`)."""
 
     enabled: bool = Field(True, description="archbench run: calibrate and simulate after the runs")
+    engine_validation: Reuse = Field(True, description="archbench run: the engine against queueing "
+                                                       "theory (reused for the same sim/ code); "
+                                                       "cached: only when an earlier run made it")
     hosts: int = Field(1, ge=1, le=256, description="machines the processes are spread over")
     cores_per_host: float = Field(2.0, gt=0, le=1024)
     replicas: dict[SimService, int] = Field(default_factory=dict,

@@ -35,6 +35,7 @@ from harness.load.faults import BACKLOG_FILE, BacklogSampler, Injector
 from harness.load.plan import load_plan, measured_window
 from harness.pipeline.environment import environment, now
 from harness.pipeline.steps import audit, build_report, judge, simulate
+from harness.pipeline.timings import Lap, Timings
 from harness.results.files import write_atomic, write_json_atomic
 from harness.results.provenance import portable
 from harness.verify.readlag import LAG_FILE, lag_timeline, read_lag, write_lag_timeline
@@ -70,7 +71,10 @@ def default_out(scenario: Scenario) -> Path:
     return Path.cwd() / "results" / f"{scenario.name}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def run(scenario_path: Path, out: Path | None, console: Console) -> Path:
+def run(scenario_path: Path, out: Path | None, console: Console, *, fresh: bool = False) -> Path:
+    """The whole run into `out`; `fresh`: measure the live audit and check the simulation engine
+    now, even if an earlier run of the same code and settings did (harness.pipeline.reuse)."""
+    timings = Timings()
     scenario = load_scenario(scenario_path)
     out = out or default_out(scenario)
     if out.exists():
@@ -88,15 +92,17 @@ def run(scenario_path: Path, out: Path | None, console: Console) -> Path:
         "duration_s": scenario.duration_s, "runs": [],
         "planned": [{"architecture": p.architecture, "repeat": p.repeat, "step": p.step,
                      "level": p.level, "path": p.path} for p in runs],
+        "timings": timings.entries,
     }
-    _write_state(out, state)
+    timings.add("setup", timings.elapsed_s)
+    timings.changed = lambda: _write_state(out, state)  # run.json holds every step as it ends
     progress = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                         console=console, transient=False)
     try:
         with progress:
             overall = progress.add_task(f"{scenario.name}: {len(runs)} runs", total=len(runs))
             for planned in runs:
-                run_one(scenario, planned, out / planned.path, progress)
+                run_one(scenario, planned, out / planned.path, progress, timings.laps(planned.path))
                 state["runs"].append({"architecture": planned.architecture,
                                       "repeat": planned.repeat, "step": planned.step,
                                       "level": planned.level, "path": planned.path})
@@ -105,10 +111,13 @@ def run(scenario_path: Path, out: Path | None, console: Console) -> Path:
         state["status"] = "complete"
         _write_state(out, state)
         if scenario.sim.enabled:
-            simulate(out, console)
+            with timings.step("simulation"):
+                simulate(out, console, fresh=fresh)
         if scenario.audit.enabled:
-            audit(out, scenario, console)
-            judge(out, console)
+            with timings.step("audit"):
+                audit(out, scenario, console, fresh=fresh)
+            with timings.step("scorecard"):
+                judge(out, console)
     except BaseException:
         with contextlib.suppress(Exception):  # best effort: the data is what matters
             build_report(out, console)
@@ -116,11 +125,16 @@ def run(scenario_path: Path, out: Path | None, console: Console) -> Path:
     finally:
         state["finished_at"] = now()
         _write_state(out, state)
-    build_report(out, console)  # a complete run without its report is an error worth seeing
+    with timings.step("report"):
+        build_report(out, console)  # a complete run without its report is an error worth seeing
+    state["wall_s"] = round(timings.elapsed_s, 1)
+    _write_state(out, state)
     return out
 
 
-def run_one(scenario: Scenario, planned: Planned, folder: Path, progress: Progress) -> None:
+
+def run_one(scenario: Scenario, planned: Planned, folder: Path, progress: Progress,
+            laps: Lap) -> None:
     folder.mkdir(parents=True)
     label = f"{planned.architecture} r{planned.repeat} s{planned.step} ({planned.level:g})"
     phase = progress.add_task(f"{label}: deploying", total=None)
@@ -135,6 +149,7 @@ def run_one(scenario: Scenario, planned: Planned, folder: Path, progress: Progre
     write_json_atomic(folder / "info.json", info)
     try:
         with deployed(planned.architecture, scenario, root=folder / "deployment") as dep:
+            laps.lap("deploy")
             write_json_atomic(folder / "overhead.json", overhead(dep))
             components = {p.name: p.pid for p in dep.processes}
             plan_path = folder / "plan.json"
@@ -157,6 +172,7 @@ def run_one(scenario: Scenario, planned: Planned, folder: Path, progress: Progre
                 idle_from = time.time()
                 time.sleep(IDLE_S)
                 info.update(idle_from=idle_from, idle_to=time.time())
+                laps.lap("idle CPU")
                 progress.update(phase, description=f"{label}: warm-up and load",
                                 total=scenario.duration_s, completed=0)
                 if monitor is not None:
@@ -185,6 +201,7 @@ def run_one(scenario: Scenario, planned: Planned, folder: Path, progress: Progre
                     raise HarnessError(f"the load generator failed (exit "
                                        f"{generator.popen.returncode}); log {generator.log_path}:"
                                        f"\n{generator.log_tail()}")
+            laps.lap("load")
             progress.update(phase, description=f"{label}: collecting")
             summary = json.loads((folder / "load" / "summary.json").read_text())
             measured_from, measured_to = measured_window(summary, started, scenario)
@@ -199,13 +216,16 @@ def run_one(scenario: Scenario, planned: Planned, folder: Path, progress: Progre
                 for name in down:
                     restarted(dep.supervisor.restart(name))
                 info["restarted_for_check"] = down
+            laps.lap("collect")
             progress.update(phase, description=f"{label}: waiting for quiescence, checking "
                                                "the invariants")
             check_run(dep, folder, scenario)
             if faults and events:  # after quiescence: all of it
                 write_lag_timeline(folder / LAG_FILE, asyncio.run(
                     lag_timeline(dep.databases["query"])))
+            laps.lap("check")
             progress.update(phase, description=f"{label}: tearing down")
+        laps.lap("teardown")
         info["status"] = "complete"
     finally:
         write_json_atomic(folder / "info.json", info)

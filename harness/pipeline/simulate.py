@@ -8,7 +8,8 @@ against load past what was measured, and write it all under the run folder for t
     sim/predictions.csv         the predictions (mean and 95% CI over replications)
     sim/curves.csv              latency against load beyond the measured steps
     sim/engine_validation.csv   the engine against M/M/1, M/M/c, processor-sharing M/M/1 and M/M/2,
-                                and exact MVA (95% CI, 10 replications)
+                                and exact MVA (95% CI, 10 replications); it depends on sim/ alone,
+                                so an earlier run's is reused (sim.engine_validation)
     sim/summary.json            sentences for the report
     sim/*.png                   figures
 """
@@ -19,6 +20,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,25 +29,35 @@ import pandas as pd
 
 from harness.config.scenario import Scenario
 from harness.pipeline.calibration import calibrate_run, measured_tables
+from harness.pipeline.reuse import engine_validation_rows
+from harness.results.origins import origin_text
 from harness.results.rundir import load_run_folder
 from sim import params, plots, whatif
 from sim.calibrate import measured_cores
+from sim.engine_validation import SEED as ENGINE_SEED
 from sim.engine_validation import validation_table
+from sim.parallel import reporting
 from sim.study import aggregate, replicate, run_jobs
 from sim.validate import summary_lines, validate
 
 CURVE_POINTS = 6
+ENGINE_REPLICATIONS = 10
 
 
-def simulate_run(run_dir: Path, processes: int | None = None) -> Path:
+def simulate_run(run_dir: Path, processes: int | None = None, *, fresh: bool = False,
+                 step: Callable[[str], None] = lambda _: None) -> Path:
     """Everything is written to sim.partial/ and swapped in at the end, calibration.yaml last, so
-    an interrupted or failed simulation never leaves a mix of old and new files."""
+    an interrupted or failed simulation never leaves a mix of old and new files. `step` hears
+    what is being simulated and how many of its replications are done; `fresh`: check the
+    engine against queueing theory again even if an earlier run did it for this sim/ code."""
     run_dir = Path(run_dir)
     partial = run_dir / "sim.partial"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir()
     try:
-        cal = _simulate_into(run_dir, partial, processes)
+        progress = _Progress(step)
+        with reporting(progress):
+            cal = _simulate_into(run_dir, partial, processes, fresh, progress)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -56,7 +68,24 @@ def simulate_run(run_dir: Path, processes: int | None = None) -> Path:
     return final
 
 
-def _simulate_into(run_dir: Path, out: Path, processes: int | None) -> params.Calibration:
+class _Progress:
+    """The phase being simulated, and how far its parallel replications have got."""
+
+    def __init__(self, step: Callable[[str], None]) -> None:
+        self.step = step
+        self.text = ""
+
+    def phase(self, text: str) -> None:
+        self.text = text
+        self.step(text)
+
+    def __call__(self, done: int, total: int) -> None:
+        if total > 1:
+            self.step(f"{self.text} ({done}/{total} replications)")
+
+
+def _simulate_into(run_dir: Path, out: Path, processes: int | None, fresh: bool,
+                   progress: _Progress) -> params.Calibration:
     began = time.perf_counter()
     folder = load_run_folder(run_dir)
     scenario = Scenario.model_validate(folder.scenario) if folder.scenario else Scenario()
@@ -67,11 +96,21 @@ def _simulate_into(run_dir: Path, out: Path, processes: int | None) -> params.Ca
         "cores_per_host": measured_cores(folder.environment, scenario.sim.cores_per_host),
         "hosts": 1, "replicas": {}, "network_rtt_ms": None, "broker_latency_ms": None,
         "payment_latency": None, "generator_on_host": True, "whatif": None})})
+    progress.phase("calibrating the models from this run")
     cal = calibrate_run(folder, params.default(), processes)
 
-    engine = pd.DataFrame(validation_table(workers=processes or os.cpu_count() or 1))
-    engine.to_csv(out / "engine_validation.csv", index=False)
+    progress.phase("the engine against queueing theory")
+    rows, engine_origin = engine_validation_rows(
+        scenario.sim.engine_validation, run_dir, fresh=fresh, replications=ENGINE_REPLICATIONS,
+        seed=ENGINE_SEED, compute=lambda: validation_table(
+            replications=ENGINE_REPLICATIONS, seed=ENGINE_SEED,
+            workers=processes or os.cpu_count() or 1))
+    engine = pd.DataFrame(rows or [])
+    if rows is not None:
+        engine.to_csv(out / "engine_validation.csv", index=False)
 
+    progress.phase("predicting every measured step" + (
+        ", searching the saturation rates" if scenario.sim.saturation_search else ""))
     aggregate, sat_measured = measured_tables(folder, scenario)
     validation = validate(aggregate, sat_measured, cal, scenario, processes,
                           with_saturation=scenario.sim.saturation_search)
@@ -88,6 +127,7 @@ def _simulate_into(run_dir: Path, out: Path, processes: int | None) -> params.Ca
             slo_ms=scenario.slo.p99_ms,
             title=f"{slo_op}: simulated (lines, 95% CI) vs measured (x) at each measured step").name
 
+    progress.phase("latency against load past the measured steps")
     curves = _curves(scenario, cal, validation, processes)
     if not curves.empty:
         curves.to_csv(out / "curves.csv", index=False)
@@ -95,8 +135,9 @@ def _simulate_into(run_dir: Path, out: Path, processes: int | None) -> params.Ca
             curves.assign(variant=""), slo_op, out / "curves.png", slo_ms=scenario.slo.p99_ms,
             title=f"{slo_op}: simulated latency against load (95% CI)").name
 
-    lines = summary_lines(validation) + engine_lines(engine)
+    lines = summary_lines(validation) + engine_lines(engine, engine_origin)
     if declared.sim.whatif is not None:
+        progress.phase(f"what-if {declared.sim.whatif.parameter}")
         result = whatif.run(declared, cal, processes=processes,
                             with_saturation=declared.sim.saturation_search)
         whatif.write(result, cal, out / "whatif")
@@ -113,6 +154,7 @@ def _simulate_into(run_dir: Path, out: Path, processes: int | None) -> params.Ca
         "wall_s": round(time.perf_counter() - began, 1),
         "replications": scenario.sim.replications,
         "simulated_s": scenario.sim.duration_s,
+        "engine_validation": engine_origin,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return cal
@@ -139,10 +181,13 @@ def _curves(scenario: Scenario, cal: params.Calibration, validation: Any,
     return aggregate(run_jobs(jobs, processes))
 
 
-def engine_lines(engine: pd.DataFrame) -> list[str]:
+def engine_lines(engine: pd.DataFrame, origin: dict[str, Any] | None = None) -> list[str]:
+    origin = origin or {"source": "measured"}
+    if origin.get("source") in ("not measured", "off"):
+        return [f"engine vs queueing theory: not checked in this run ({origin.get('reason')})"]
     if engine.empty:
         return []
     inside = int(engine["inside_ci"].sum())
     return [f"engine vs queueing theory: {inside} of {len(engine)} analytic values inside the simulated 95% "
             "confidence interval (M/M/1, M/M/c, M/M/1 and M/M/2 processor sharing, a closed network by "
-            "exact MVA; `sim/engine_validation.csv`)"]
+            f"exact MVA; `sim/engine_validation.csv`), {origin_text(origin, 'checked in this run')}"]

@@ -13,25 +13,32 @@ from rich.status import Status
 from harness.config.scenario import Scenario
 
 
-def simulate(out: Path, console: Console) -> None:
-    """Calibrate the simulation from this run, predict it and draw what-if curves (sim/)."""
+def simulate(out: Path, console: Console, *, fresh: bool = False) -> None:
+    """Calibrate the simulation from this run, predict it and draw what-if curves (sim/).
+    `fresh`: check the engine against queueing theory again even if an earlier run did."""
     from harness.pipeline.simulate import simulate_run  # heavy (SimPy, pandas): only when simulating
 
     def work(status: Status) -> None:
-        status.update("simulating: calibrating from this run, predicting every step")
-        simulate_run(out)
+        simulate_run(out, fresh=fresh, step=lambda text: status.update(f"simulating: {text}"))
 
     after_the_runs("simulation", out / "sim", work, console)
 
 
-def audit(out: Path, scenario: Scenario, console: Console) -> None:
-    """Audit both architectures into audit/ (what `archbench audit` does)."""
+def audit(out: Path, scenario: Scenario, console: Console, *, fresh: bool = False) -> None:
+    """Audit both architectures into audit/ (what `archbench audit` does). The live part is
+    reused from an earlier run of the same code and settings (harness.pipeline.reuse) unless
+    `fresh`; what is measured now is kept for the next runs."""
     from harness.audit.collect import run_audit  # heavy (grimp, networkx): only when auditing
+    from harness.pipeline.reuse import plan_live_audit, remember_live_audit
 
     def work(status: Status) -> None:
-        run_audit(out / "audit", scenario, live=scenario.audit.live,
-                  samples=scenario.audit.samples,
-                  step=lambda text: status.update(f"auditing: {text}"))
+        status.update("auditing: looking for an earlier live audit of this code")
+        plan = plan_live_audit(scenario, fresh=fresh)
+        result = run_audit(out / "audit", scenario, live=plan.measure,
+                           samples=scenario.audit.samples, reused=plan.reused,
+                           origins=plan.origins,
+                           step=lambda text: status.update(f"auditing: {text}"))
+        remember_live_audit(plan, result, out)
 
     after_the_runs("audit", out / "audit", work, console)
 

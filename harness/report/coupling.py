@@ -9,6 +9,7 @@ from typing import Any
 from harness.report.artifacts import failure, read_json
 from harness.report.render import Block, Bullets, Heading, Image, Notice, Paragraph, Table
 from harness.results.audit_files import AUDIT_FILE, DEPENDENCIES_PICTURE, violations
+from harness.results.origins import grouped
 
 MARK = {True: "✓", False: "✗", None: "n/a"}
 
@@ -37,11 +38,15 @@ def coupling_blocks(audit_dir: Path) -> list[Block]:
                                      "number of event types)"))
     blocks += _components(entries)
     blocks += _events(entries)
+    origins = audit.get("live_origins")
+    if origins:
+        blocks.append(Paragraph("Live audit (runtime and availability): " + "; ".join(
+            grouped([(f"**{arch}**", origin) for arch, origin in origins.items()])) + "."))
     if all("runtime" in e for e in entries.values()):
         blocks += _runtime(entries)
     if all("availability" in e for e in entries.values()):
         blocks += _availability(entries)
-    else:
+    elif not origins:
         blocks.append(Paragraph("Runtime and availability coupling were not measured: the audit "
                                 "ran without deploying (`audit.live: false` or `--no-live`)."))
     blocks += _checklist(entries)

@@ -65,7 +65,8 @@ def report_blocks(folder: RunFolder, tables: Tables, figures: dict[str, Path]) -
     blocks += _latency(tables)
     blocks += _efficiency(folder, tables)
     blocks += _saturation(folder, tables)
-    blocks += simulation_blocks(folder.path, slo_of(folder.scenario)["operation"])
+    blocks += simulation_blocks(folder.path, slo_of(folder.scenario)["operation"],
+                                enabled=(folder.scenario.get("sim") or {}).get("enabled", True))
     blocks += invariant_blocks(folder.path)
     blocks += resilience_blocks(folder.path, architecture_order(folder.scenario.get("architectures", [])))
     blocks += scorecard_blocks(folder.path)

@@ -13,6 +13,7 @@ import yaml
 
 from harness.report.artifacts import failure, read_json
 from harness.report.render import Block, Bullets, Heading, Image, Paragraph, Table
+from harness.results.origins import origin_text
 
 METHOD = [
     "Each architecture is a SimPy queueing network (`sim/model.py`): hosts whose cores every process "
@@ -34,21 +35,31 @@ METHOD = [
 ]
 
 
-def simulation_blocks(run_dir: Path, slo_operation: str) -> list[Block]:
+def not_simulated(run_dir: Path) -> str:
+    """Why a run has no simulation section, and how to add one."""
+    return (f"`sim.enabled: false` in the scenario; `archbench report --simulate {run_dir}` "
+            "calibrates the models from this run's measurements and adds the section")
+
+
+def simulation_blocks(run_dir: Path, slo_operation: str, enabled: bool = True) -> list[Block]:
+    """`enabled`: the scenario asked for a simulation (a run that did not may have one since,
+    from `archbench report --simulate`)."""
     sim_dir = run_dir / "sim"
     failed = failure(sim_dir, "Simulation", "simulation step")
     if failed:
         return failed
     summary, unreadable = read_json(sim_dir / "summary.json", "Simulation", "sim/summary.json")
     if summary is None:
-        return unreadable
+        if unreadable or enabled:
+            return unreadable
+        return [Heading("Simulation"), Paragraph(f"Not run in this run: {not_simulated(run_dir)}.")]
     blocks: list[Block] = [Heading("Simulation")]
     lines = list(summary.get("lines", []))
     if lines:
         blocks.append(Bullets(lines))
     blocks += _calibration(run_dir / "calibration.yaml")
     blocks += _validation(sim_dir / "validation.csv", slo_operation)
-    blocks += _engine(sim_dir / "engine_validation.csv")
+    blocks += _engine(sim_dir / "engine_validation.csv", summary.get("engine_validation"))
     for caption, name in (summary.get("figures") or {}).items():
         if (sim_dir / name).is_file():
             blocks.append(Image(sim_dir / name, caption))
@@ -114,14 +125,17 @@ def _validation(path: Path, slo_operation: str) -> list[Block]:
     ]
 
 
-def _engine(path: Path) -> list[Block]:
+def _engine(path: Path, origin: dict[str, Any] | None) -> list[Block]:
+    heading = Heading("The engine against queueing theory (`sim/engine_validation.csv`)", 3)
     try:
         table = pd.read_csv(path)
     except (OSError, pd.errors.EmptyDataError, pd.errors.ParserError):
-        return []
+        return [heading, Paragraph(origin_text(origin))] if origin else []
     rows = [[r.case, r.metric, f"{r.analytic:.4g}", f"{r.simulated:.4g} ± {r.ci_half_width:.2g}",
              "yes" if r.inside_ci else "**no**"] for r in table.itertuples()]
-    return [Heading("The engine against queueing theory (`sim/engine_validation.csv`)", 3),
+    said = [Paragraph(f"It depends on sim/ alone: {origin_text(origin, 'checked in this run')}.")
+            ] if origin else []  # a run older than the cache says nothing
+    return [heading, *said,
             Table(["case", "metric", "analytic", "simulated (95% CI, 10 replications)", "inside CI"], rows)]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,8 +21,10 @@ SMALL = Path(__file__).with_name("run_small.yaml")
 
 
 def _run(scenario: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    # a cache of its own: what it checks is made by this run, not taken from an earlier one
     return subprocess.run([sys.executable, "-m", "harness", "run", str(scenario), "--out", str(out)],
                           cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+                          env={**os.environ, "ARCHBENCH_CACHE_DIR": str(out.parent / "cache")},
                           preexec_fn=die_with_pytest)
 
 
@@ -106,6 +109,16 @@ def test_an_open_loop_run_produces_every_artifact_for_both_architectures(tmp_pat
     assert not written["report.md"]["regenerated"] and not written["scorecard.json"]["regenerated"]
     for name in ("run.json", "scorecard.json", "calibration.yaml", "runs/monolith/r0/s0/check.json"):
         assert str(tmp_path) not in (out / name).read_text(), name
+
+    # the run ends on its headline and says where the time went (run.json keeps it)
+    assert "microservices / monolith" in result.stderr and "CPU-s / 1k requests" in result.stderr
+    assert "scorecard: 12 claims" in result.stderr and "where the time went" in result.stderr
+    timings = json.loads((out / "run.json").read_text())["timings"]
+    assert {(t["step"], t["run"]) for t in timings if "run" in t} >= {
+        (step, f"runs/{arch}/r0/s0") for arch in ("monolith", "microservices")
+        for step in ("deploy", "idle CPU", "load", "collect", "check", "teardown")}
+    assert {"simulation", "audit", "scorecard", "report"} <= {t["step"] for t in timings}
+    assert "It depends on sim/ alone: checked in this run." in report
 
 
 def test_a_closed_loop_run_works_the_same_way(tmp_path: Path) -> None:
