@@ -25,7 +25,7 @@ from harness.results.findings import estimate, integrity_warnings
 from harness.results.origins import grouped
 from harness.results.rundir import RunFolder, load_run_folder
 from harness.results.spread import DASH, Estimate, ratio_cell
-from harness.results.summary import Tables, architecture_order, compute_tables
+from harness.results.summary import PERCENTILES, Tables, architecture_order, compute_tables
 
 R = TypeVar("R")
 LATENCY_METRICS = (("p50_ms", "p50"), ("p99_ms", "p99"))
@@ -145,7 +145,8 @@ def efficiency_columns(architectures: list[str],
 
 def _value_columns(architectures: list[str], unit: str) -> list[Column[Compared]]:
     header = f" {unit}" if unit else ""
-    return [Column(f"{arch}{header}", lambda r, a=arch: value_cell(r.values.get(a)))
+    return [Column(f"{arch}{header}",
+                   lambda r, a=arch: value_cell(r.values.get(a), r.metric in PERCENTILES))
             for arch in architectures]
 
 
@@ -162,9 +163,15 @@ def _ratio_columns(architectures: list[str]) -> list[Column[Compared]]:
             for arch in architectures[1:]]
 
 
-def value_cell(value: Estimate | None) -> str:
-    """'20.1 ± 0.3' (median ± half the min-max range across repeats), or the median alone."""
-    if value is None or not value.known:
+def value_cell(value: Estimate | None, percentile: bool = False) -> str:
+    """A percentile as in the report, '20.1 [19.8-20.4]' (its bootstrap interval) or why there is
+    none ('n too small'); another figure '20.1 ± 0.3' (median ± half the min-max range across
+    repeats), or the median alone."""
+    if value is None:
+        return "n/a"
+    if percentile:
+        return value.figure()
+    if not value.known:
         return "n/a"
     digits = _digits(value.median)
     spread = f" ± {value.half_range:.{digits}f}" if value.repeats > 1 else ""
