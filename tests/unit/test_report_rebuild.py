@@ -14,7 +14,7 @@ RESULTS = Path(__file__).resolve().parents[2] / "results"
 TABLES = ("summary.csv", "aggregate.csv", "report.md")
 
 
-@pytest.mark.parametrize("name", ["sample", "sweep-reference"])
+@pytest.mark.parametrize("name", ["sample", "sweep-reference", "sweep-low"])
 def test_a_committed_run_rebuilds_the_same_tables_and_report(tmp_path: Path, name: str) -> None:
     copy = tmp_path / name
     shutil.copytree(RESULTS / name, copy)
