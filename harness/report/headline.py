@@ -25,6 +25,7 @@ from harness.results.findings import estimate, integrity_warnings
 from harness.results.origins import grouped
 from harness.results.rundir import RunFolder, load_run_folder
 from harness.results.spread import DASH, Estimate, ratio_cell
+from harness.results.stats import TOO_FEW
 from harness.results.summary import PERCENTILES, Tables, architecture_order, compute_tables
 
 R = TypeVar("R")
@@ -170,7 +171,8 @@ def value_cell(value: Estimate | None, percentile: bool = False) -> str:
     if value is None:
         return "n/a"
     if percentile:
-        return value.figure()
+        # the aggregate leaves a percentile empty when its runs recorded too few requests for it
+        return value.figure() if value.known else (value.reason or TOO_FEW)
     if not value.known:
         return "n/a"
     digits = _digits(value.median)

@@ -23,6 +23,7 @@ from harness.report.headline import (
 )
 from harness.results.rundir import load_run_folder
 from harness.results.spread import DASH, TIMES
+from harness.results.stats import TOO_FEW
 from harness.results.summary import compute_tables
 from tests.support.report_fixtures import SyntheticRun, build_run_folder
 
@@ -49,6 +50,8 @@ def _median_and_range(synthetic: SyntheticRun, arch: str, op: str, pct: float) -
 def _parsed(cell: str) -> tuple[float, float, float]:
     """'20.1 [19.8-20.4]' (the report's dash) -> median, low, high."""
     median, _, interval = cell.partition(" [")
+    if not interval:  # an interval of one point is printed as the point
+        return float(median), float(median), float(median)
     low, high = interval.rstrip("]").split(DASH)
     return float(median), float(low), float(high)
 
@@ -64,16 +67,20 @@ def test_each_operation_has_its_p50_and_p99_per_architecture_and_their_ratio(
             row = _row(found, op, label)
             for arch in ARCHS:  # as printed (three significant figures), HDR's 3 digits apart
                 cell = row[f"{arch} ms"]
+                if pct == 99:  # 600 bookings and 1,500 searches per run: a p99 needs 1,000
+                    assert cell == (TOO_FEW if op == "book_e2e" else cell)
+                    if cell == TOO_FEW:
+                        continue
                 decimals = len(cell.split(" ")[0].partition(".")[2])
                 median, _ = _median_and_range(synthetic, arch, op, pct)
                 shown_median, low, high = _parsed(cell)
                 rounding = 0.5 * 10 ** -decimals
                 assert shown_median == pytest.approx(median, rel=2e-3, abs=rounding)
                 # the bootstrap interval around it, as the report prints it
-                assert low <= shown_median <= high and high - low > 0
+                assert low <= shown_median <= high
     # the microservices are planted 2.5 times slower, each repeat within 3% of the others
     ratio = _row(found, "book_e2e", "p50")["microservices / monolith"]
-    assert ratio.startswith(f"2.50{TIMES} (") and "significant" not in ratio
+    assert ratio.startswith(f"2.50{TIMES} [") and "significant" not in ratio
     requests = _row(found, "book_e2e", "p99")["requests per run"]
     assert requests == "600 / 600"  # 50 req/s x 60 s x 20% of the mix, on each architecture
 
