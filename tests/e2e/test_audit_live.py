@@ -23,7 +23,10 @@ from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.e2e
 SMALL = Path(__file__).with_name("small.yaml")
-SAMPLES = 5
+SAMPLES = 10
+# the runtime probe's documented residual: at most one background cycle of one process per
+# window (4 transactions: the monolith's two workers' recovery passes), shared by the samples
+RESIDUAL_TRANSACTIONS = 4
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +108,8 @@ def test_monolith_operations_cost_one_database_and_no_events(monolith: Any) -> N
     assert book["broker_bytes_in"] == 0 and book["broker_bytes_out"] == 0
     assert list(book["db_transactions"]) == ["monolith"]
     # hold and record, then apply the provider's answer: two transactions
-    assert book["db_transactions"]["monolith"] == pytest.approx(2, abs=0.5)
+    assert book["db_transactions"]["monolith"] == pytest.approx(
+        2, abs=RESIDUAL_TRANSACTIONS / SAMPLES)
 
 
 def test_monolith_availability_follows_its_synchronous_calls(monolith: Any) -> None:

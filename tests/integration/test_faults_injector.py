@@ -73,12 +73,17 @@ def test_leaving_early_resumes_a_paused_process_and_leaves_a_kill_down(tmp_path:
                       on_restart=lambda proc: None) as injector:
             _start_load(tmp_path)
             db = psutil.Process(dep.supervisor.get("postgres").pid)
-            wait_until(lambda: db.status() == psutil.STATUS_STOPPED, 5, "postgres paused")
-            wait_until(lambda: not dep.supervisor.get("monolith").running(), 5, "the monolith killed")
+            # generous bounds: a loaded machine can delay the signals, and waiting longer
+            # changes nothing of what is asserted
+            wait_until(lambda: db.status() == psutil.STATUS_STOPPED, 30, "postgres paused")
+            wait_until(lambda: not dep.supervisor.get("monolith").running(), 30,
+                       "the monolith killed")
+            leaving = time.time()
         assert db.status() != psutil.STATUS_STOPPED  # resumed on the way out, at once
         assert injector.killed_for_good() == ["monolith"]  # the runner starts it for the check
         pause = json.loads((tmp_path / FAULTS_FILE).read_text())["faults"][0]
-        assert pause["ended_epoch"] - pause["started_epoch"] < 5
+        # lifted when the block was left, long before its 60 s were up
+        assert leaving <= pause["ended_epoch"] < leaving + 30
     finally:
         dep.supervisor.stop_all()
 
