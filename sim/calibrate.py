@@ -103,6 +103,20 @@ def measured_cores(environment: dict[str, Any], fallback: float) -> float:
     return cores if cores > 0 else fallback
 
 
+def measured_placement(environment: dict[str, Any], fallback_cores: float) -> dict[str, Any]:
+    """Where a run's processes ran, as `sim` settings: with the CPU split of its
+    environment.json (`cpu_split`), the system had only its own CPUs and the generator its
+    own, so host 0 gets the system's CPUs and the generator a host of its CPUs; without one,
+    everything shared the machine's cores."""
+    split = environment.get("cpu_split") or {}
+    system, generator = split.get("system"), split.get("generator")
+    if split.get("pinned") and system and generator:
+        return {"cores_per_host": float(len(system)), "generator_on_host": False,
+                "generator_cores": float(len(generator))}
+    return {"cores_per_host": measured_cores(environment, fallback_cores),
+            "generator_on_host": True, "generator_cores": None}
+
+
 def calibrate(steps: list[Step], scenario: Scenario, base: Calibration,
               source: dict[str, Any] | None = None, rounds: int = 2,
               processes: int | None = None) -> Calibration:
@@ -227,7 +241,8 @@ def _residuals(steps: list[Step], scenario: Scenario, cal: Calibration,
 
 
 def _as_measured(scenario: Scenario, level: float, requests: int = CALIBRATION_REQUESTS) -> Scenario:
-    """The scenario as it was measured (one host, no what-if), simulated long enough for about
+    """The scenario as it was measured (one host, no what-if; the generator placed as the
+    caller's scenario says, see `measured_placement`), simulated long enough for about
     `requests` requests at `level` (requests/s open; users, at about one request/s each, closed)."""
     rate = level
     if scenario.load.model == "closed":
@@ -236,8 +251,7 @@ def _as_measured(scenario: Scenario, level: float, requests: int = CALIBRATION_R
     duration = max(10.0, requests / max(rate, 1e-9))
     return scenario.model_copy(update={"sim": scenario.sim.model_copy(update={
         "duration_s": duration, "warmup_s": 2.0, "hosts": 1, "replicas": {}, "network_rtt_ms": None,
-        "broker_latency_ms": None, "payment_latency": None, "generator_on_host": True,
-        "whatif": None})})
+        "broker_latency_ms": None, "payment_latency": None, "whatif": None})})
 
 
 def fit_residual(modelled_ms: np.ndarray, p50_ms: float, p99_ms: float,

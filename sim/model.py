@@ -122,6 +122,7 @@ class Settings:
     hosts: int
     cores_per_host: float
     generator_on_host: bool
+    generator_cores: float | None
     hop_s: float
     broker_persist_s: float
     db_commit_s: float
@@ -150,7 +151,8 @@ def settings_for(scenario: Scenario, cal: Calibration, architecture: str, level:
         lock_keys=scenario.dataset.hotels * scenario.dataset.room_types_per_hotel,
         workers=spec.workers or scenario.replicas.monolith_workers, replicas=dict(sim.replicas),
         hosts=sim.hosts, cores_per_host=sim.cores_per_host,
-        generator_on_host=sim.generator_on_host, hop_s=hop, broker_persist_s=persist,
+        generator_on_host=sim.generator_on_host, generator_cores=sim.generator_cores,
+        hop_s=hop, broker_persist_s=persist,
         db_commit_s=cal.db_commit_s, duration_s=sim.duration_s, warmup_s=sim.warmup_s, seed=seed,
     )
 
@@ -307,7 +309,8 @@ class System:
         # background CPU is taken off the host's cores: it competes with every burst alike
         hosts = [Host(self.env, f"h{i}", max(s.cores_per_host - background[i], 0.05 * s.cores_per_host))
                  for i in range(s.hosts)]
-        gen_host = hosts[0] if s.generator_on_host else Host(self.env, "client", 64)
+        gen_host = hosts[0] if s.generator_on_host else Host(self.env, "client",
+                                                             s.generator_cores or 64)
         procs: dict[str, list[Proc]] = {"generator": [Proc(self.env, "generator", gen_host, 1)]}
         for name, h in zip(order, host_of, strict=True):
             host = hosts[h]

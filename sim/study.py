@@ -145,7 +145,9 @@ def saturation(scenario: Scenario, calibration: Calibration, architecture: str,
         return aggregate(run_jobs(replicate(short, calibration, [architecture], [rate]), processes)).iloc[0]
 
     first = run_jobs(replicate(short, calibration, [architecture], [max(start, 1.0)])[:1], processes)
-    components = calibration.arch(architecture).components
+    # the CPU the system's hosts give: the generator's counts only when it shares host 0
+    components = {name: c for name, c in calibration.arch(architecture).components.items()
+                  if scenario.sim.generator_on_host or name != "generator"}
     background = sum(c.background_cores for c in components.values())
     per_request = sum(float(first[c].iloc[0]) - components[c[4:]].background_cores
                       for c in first.columns if c.startswith("cpu_") and c[4:] in components) \

@@ -286,7 +286,11 @@ class Sim(_Strict):
     rates: tuple[float, ...] = Field((), description="load levels to simulate; default: the load's")
     whatif: WhatIf | None = None
     saturation_search: bool = Field(True, description="search each architecture's saturation rate")
-    generator_on_host: bool = Field(True, description="the load generator shares host 0, as measured")
+    generator_on_host: bool = Field(True, description="the load generator shares host 0 (as "
+                                                      "measured when the run pinned nothing)")
+    generator_cores: float | None = Field(None, gt=0, le=1024,
+                                          description="cores of the generator's own host when it "
+                                                      "is not on host 0; None: as many as it uses")
 
     @field_validator("replicas")
     @classmethod

@@ -15,7 +15,7 @@ from harness.results.findings import saturation, slo_of
 from harness.results.provenance import portable, revision
 from harness.results.rundir import RunFolder, load_run_folder
 from harness.results.summary import component_cpu_seconds, compute_tables
-from sim.calibrate import Step, calibrate, measured_cores
+from sim.calibrate import Step, calibrate, measured_placement
 from sim.params import Calibration
 from sim.validate import MeasuredSaturation
 
@@ -57,8 +57,8 @@ def calibrate_run(run_dir: Path | RunFolder, base: Calibration,
     folder = run_dir if isinstance(run_dir, RunFolder) else load_run_folder(run_dir)
     run_dir = folder.path
     scenario = Scenario.model_validate(folder.scenario) if folder.scenario else Scenario()
-    scenario = scenario.model_copy(update={"sim": scenario.sim.model_copy(update={
-        "cores_per_host": measured_cores(folder.environment, scenario.sim.cores_per_host)})})
+    scenario = scenario.model_copy(update={"sim": scenario.sim.model_copy(
+        update=measured_placement(folder.environment, scenario.sim.cores_per_host))})
     steps = steps_from_run(folder)
     if not steps:
         raise HarnessError(f"{run_dir}: no run with CPU measurements to calibrate from")

@@ -33,7 +33,7 @@ from harness.pipeline.reuse import engine_validation_rows
 from harness.results.origins import origin_text
 from harness.results.rundir import load_run_folder
 from sim import params, plots, whatif
-from sim.calibrate import measured_cores
+from sim.calibrate import measured_placement
 from sim.engine_validation import SEED as ENGINE_SEED
 from sim.engine_validation import validation_table
 from sim.parallel import reporting
@@ -93,9 +93,9 @@ def _simulate_into(run_dir: Path, out: Path, processes: int | None, fresh: bool,
     measured_s = max(scenario.duration_s - scenario.warmup_s, 1.0)
     scenario = scenario.model_copy(update={"sim": scenario.sim.model_copy(update={
         "duration_s": max(scenario.sim.duration_s, measured_s),
-        "cores_per_host": measured_cores(folder.environment, scenario.sim.cores_per_host),
+        **measured_placement(folder.environment, scenario.sim.cores_per_host),
         "hosts": 1, "replicas": {}, "network_rtt_ms": None, "broker_latency_ms": None,
-        "payment_latency": None, "generator_on_host": True, "whatif": None})})
+        "payment_latency": None, "whatif": None})})
     progress.phase("calibrating the models from this run")
     cal = calibrate_run(folder, params.default(), processes)
 
