@@ -42,10 +42,10 @@ async def _in_tx(runtime: Runtime, work: Callable[[Tx], Awaitable[T]]) -> T:
 
     async def attempt() -> T:
         async with runtime.pool.acquire() as conn:
+            tx = Tx(conn, SERVICE, cause=None)
             async with conn.transaction():
-                result = await work(Tx(conn, SERVICE, cause=None))
-            if runtime.relay is not None:
-                runtime.relay.notify()
+                result = await work(tx)
+            tx.committed(runtime.relay)
             return result
 
     return await retrying(attempt, also=(store.ConcurrentChange,))

@@ -46,7 +46,7 @@ from apps.booking.events import Event
 from apps.microservices.common import storage
 from apps.microservices.common.bus import DEFAULT_ACK_WAIT_S, consumer_config, durable_name
 from apps.microservices.common.envelope import Envelope, envelope_for, stream_name
-from apps.microservices.common.relay import OutboxRelay
+from apps.microservices.common.relay import OutboxRelay, Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +70,19 @@ class Tx:
     service: str
     cause: Envelope | None
     emitted: list[Envelope] = field(default_factory=list)
+    outgoing: list[Outgoing] = field(default_factory=list)
 
     async def emit(self, event: Event, aggregate_id: str, sequence: int = 0) -> Envelope:
         envelope = envelope_for(event, aggregate_id=aggregate_id, sequence=sequence,
                                 cause=self.cause)
-        await storage.append_outbox(self.conn, self.service, envelope)
+        self.outgoing.append(await storage.append_outbox(self.conn, self.service, envelope))
         self.emitted.append(envelope)
         return envelope
+
+    def committed(self, relay: OutboxRelay | None) -> None:
+        """Hand what this transaction wrote to the outbox to `relay`, once it has committed."""
+        if self.outgoing and relay is not None:
+            relay.committed(self.outgoing)
 
 
 @dataclass
@@ -95,8 +101,7 @@ class Work:
                     raise AlreadyProcessed(self.envelope.event_id)
                 tx = Tx(conn, self.service, self.envelope)
                 yield tx
-            if tx.emitted and self.relay is not None:
-                self.relay.notify()
+            tx.committed(self.relay)
 
 
 Handler = Callable[[Envelope, Work], Awaitable[None]]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import asyncpg
 
 from apps.microservices.common.envelope import Envelope, subject
+from apps.microservices.common.relay import Outgoing
 
 DDL = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -22,11 +25,14 @@ CREATE TABLE IF NOT EXISTS inbox (
 """
 
 
-async def append_outbox(conn: asyncpg.Connection, service: str, envelope: Envelope) -> None:
-    await conn.execute(
-        "INSERT INTO outbox (subject, event_id, body) VALUES ($1, $2, $3)",
-        subject(service, envelope.type), envelope.event_id, envelope.to_bytes(),
+async def append_outbox(conn: asyncpg.Connection, service: str, envelope: Envelope) -> Outgoing:
+    """Write `envelope` to the outbox; the row, for the relay once the transaction commits."""
+    row = Outgoing(0, subject(service, envelope.type), envelope.event_id, envelope.to_bytes())
+    position = await conn.fetchval(
+        "INSERT INTO outbox (subject, event_id, body) VALUES ($1, $2, $3) RETURNING position",
+        row.subject, row.event_id, row.body,
     )
+    return dataclasses.replace(row, position=position)
 
 
 async def claim(conn: asyncpg.Connection, consumer: str, event_id: str) -> bool:
