@@ -11,7 +11,7 @@ from apps.platform.bookings import BOOKING_COLUMN_TYPES
 DDL = catalog.DDL + inventory.DDL + "CREATE TABLE IF NOT EXISTS bookings (" + BOOKING_COLUMN_TYPES + """,
     FOREIGN KEY (room_type_id) REFERENCES room_types
 );
-CREATE INDEX IF NOT EXISTS bookings_customer ON bookings (customer_id, created_at DESC);
+CREATE INDEX IF NOT EXISTS bookings_customer ON bookings (customer_id, created_at DESC, booking_id DESC);
 CREATE INDEX IF NOT EXISTS bookings_pending ON bookings (created_at) WHERE status = 'pending';
 CREATE TABLE IF NOT EXISTS idempotency_keys (
     key text PRIMARY KEY,
