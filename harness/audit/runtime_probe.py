@@ -29,9 +29,10 @@ once every client backend of the app's databases provably has nothing of the win
 judged from pg_stat_activity: it is idle and it was not used since the previous reading, or it
 ended a transaction more than 1 s after the system went quiet (that end flushed everything
 before it), or it has been idle for more than 10 s (its idle timer fired). The apps' own
-periodic work reuses their most recent connection (asyncpg pools are LIFO): the outbox relays
-poll every 0.2 s, the monolith's recovery pass runs every 2 s, so that connection is flushed
-within 1-2 s; a connection with no periodic work (the query service's) costs the full 10 s.
+periodic work reuses their most recent connection (asyncpg pools are LIFO): the monolith's
+recovery pass runs every 2 s, so that connection is flushed within 1-2 s; a connection with no
+periodic work (every service's: their outbox relays publish on commit and do not poll) costs the
+full 10 s.
 
 That periodic work is a background no operation causes: transactions, and the consumers' pull
 requests on the broker. It is subtracted from every window as rate x window length
