@@ -37,6 +37,11 @@ async def _write(pool: asyncpg.Pool, envelopes: list[Envelope]) -> list[Outgoing
         return [await storage.append_outbox(conn, "booking", e) for e in envelopes]
 
 
+async def _all_relayed(pool: asyncpg.Pool) -> bool:
+    async with pool.acquire() as conn:
+        return await conn.fetchval("SELECT count(*) FROM outbox") == 0
+
+
 async def test_left_rows_go_first_then_commits_in_order_each_stored_once(
         dsn: str, nats_server: NatsServer) -> None:
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
@@ -54,19 +59,50 @@ async def test_left_rows_go_first_then_commits_in_order_each_stored_once(
         early = [_event(n) for n in range(3, 5)]
         relay.committed(await _write(pool, early))
         task = asyncio.create_task(relay.run())
+        await wait_until_async(lambda: relay.published == 7, 20, "the table and the queue relayed")
+        # from now on only what is handed over is published: nothing reads the table
         later = [_event(n) for n in range(5, 9)]
         for envelope in later:
             relay.committed(await _write(pool, [envelope]))
 
-        async def all_relayed() -> bool:
-            async with pool.acquire() as conn:
-                return await conn.fetchval("SELECT count(*) FROM outbox") == 0
-
         async with EventBus(nats_server.url) as events:
-            await wait_until_async(all_relayed, 20, "every outbox row deleted")
+            await wait_until_async(lambda: _all_relayed(pool), 20, "every outbox row deleted")
             stored = await events.events("booking")
         assert [e.event_id for e in stored] == [e.event_id for e in [*left, *early, *later]]
-        assert relay.published >= len(stored)  # the early ones twice, dropped by the stream
+        assert relay.published == 11  # the early ones twice: the stream dropped the copies
+    finally:
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        await nc.close()
+        await pool.close()
+
+
+async def test_a_commit_it_was_not_told_of_is_published_before_later_ones_after_a_rescan(
+        dsn: str, nats_server: NatsServer) -> None:
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
+    nc, js = await bus.connect(nats_server.url, "relay-test")
+    task = None
+    try:
+        async with pool.acquire() as conn:
+            await conn.execute(storage.DDL)
+        await bus.ensure_stream(js, "booking")
+        relay = OutboxRelay(pool, js)
+        task = asyncio.create_task(relay.run())
+        first = _event(0)
+        relay.committed(await _write(pool, [first]))
+        await wait_until_async(lambda: _all_relayed(pool), 20, "the first row relayed")
+        # committed, but the answer to COMMIT never came back: the relay was not told
+        unseen = _event(1)
+        await _write(pool, [unseen])
+        relay.rescan()
+        after = _event(2)  # the same aggregate's next event, handed over after the rescan
+        relay.committed(await _write(pool, [after]))
+
+        async with EventBus(nats_server.url) as events:
+            await wait_until_async(lambda: _all_relayed(pool), 20, "every outbox row deleted")
+            stored = await events.events("booking")
+        assert [e.event_id for e in stored] == [first.event_id, unseen.event_id, after.event_id]
     finally:
         if task is not None:
             task.cancel()

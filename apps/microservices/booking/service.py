@@ -41,12 +41,9 @@ async def _in_tx(runtime: Runtime, work: Callable[[Tx], Awaitable[T]]) -> T:
     """Run `work` in one transaction with an outbox; retry when another writer got there first."""
 
     async def attempt() -> T:
-        async with runtime.pool.acquire() as conn:
-            tx = Tx(conn, SERVICE, cause=None)
-            async with conn.transaction():
-                result = await work(tx)
-            tx.committed(runtime.relay)
-            return result
+        async with runtime.pool.acquire() as conn, \
+                Tx(conn, SERVICE, cause=None).committing(runtime.relay) as tx:
+            return await work(tx)
 
     return await retrying(attempt, also=(store.ConcurrentChange,))
 

@@ -79,8 +79,21 @@ class Tx:
         self.emitted.append(envelope)
         return envelope
 
-    def committed(self, relay: OutboxRelay | None) -> None:
-        """Hand what this transaction wrote to the outbox to `relay`, once it has committed."""
+    @contextlib.asynccontextmanager
+    async def committing(self, relay: OutboxRelay | None) -> AsyncIterator[Tx]:
+        """`conn`'s transaction; once it has committed, the rows it wrote to the outbox go to
+        `relay`. If the commit itself failed (the connection broke, or the task was cancelled
+        while waiting for its answer), it may have happened all the same: the relay reads the
+        table again before anything handed over later."""
+        at_commit = False
+        try:
+            async with self.conn.transaction():
+                yield self
+                at_commit = True
+        except BaseException:
+            if at_commit and self.outgoing and relay is not None:
+                relay.rescan()
+            raise
         if self.outgoing and relay is not None:
             relay.committed(self.outgoing)
 
@@ -95,13 +108,11 @@ class Work:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        async with self.pool.acquire() as conn:
-            async with conn.transaction():
-                if not await storage.claim(conn, self.consumer, self.envelope.event_id):
-                    raise AlreadyProcessed(self.envelope.event_id)
-                tx = Tx(conn, self.service, self.envelope)
-                yield tx
-            tx.committed(self.relay)
+        async with self.pool.acquire() as conn, \
+                Tx(conn, self.service, self.envelope).committing(self.relay) as tx:
+            if not await storage.claim(conn, self.consumer, self.envelope.event_id):
+                raise AlreadyProcessed(self.envelope.event_id)
+            yield tx
 
 
 Handler = Callable[[Envelope, Work], Awaitable[None]]

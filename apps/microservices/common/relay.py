@@ -7,8 +7,14 @@ for whatever was published in the last `DELETE_EVERY_S`, or for `BATCH` rows.
 
 Rows an earlier incarnation of the process left (it died between a commit and the publish, or
 between the publish and the delete) are read from the table when the relay starts, and
-published before anything committed since. Each message carries `Nats-Msg-Id` = event id, so a
-row published twice is dropped by the stream's duplicate window (and by consumers' inboxes).
+published before anything committed since. So are the rows of a transaction whose commit may
+have happened without this process learning it (the connection broke, or the task was
+cancelled, during COMMIT): `rescan` has the table read again, in order, before whatever is
+handed over after it. A scan reads rows up to the highest position it saw first: a row below
+that bound not yet visible belongs to a transaction still in flight in this process, which
+hands it over itself; anything after such a row gets a higher position and so comes only
+through the queue, behind it. Each message carries `Nats-Msg-Id` = event id, so a row published
+twice is dropped by the stream's duplicate window (and by consumers' inboxes).
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ log = logging.getLogger(__name__)
 BATCH = 512
 DELETE_EVERY_S = 0.2
 RETRY_S = 0.5
+#: nats-py never fails a publish whose ack is lost (the broker died with it on the wire): a
+#: batch not acknowledged by then is published again.
+ACK_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -45,7 +54,7 @@ class OutboxRelay:
     def __init__(self, pool: asyncpg.Pool, js: JetStreamContext) -> None:
         self.pool = pool
         self.js = js
-        self.queue: deque[Outgoing] = deque()
+        self.queue: deque[Outgoing | None] = deque()  # None: read the table again
         self.wake = asyncio.Event()
         self.published = 0
         self.unrelayed: list[int] = []  # published, not yet deleted
@@ -54,6 +63,12 @@ class OutboxRelay:
     def committed(self, rows: Iterable[Outgoing]) -> None:
         """Rows a transaction wrote, called right after it committed, in commit order."""
         self.queue.extend(rows)
+        self.wake.set()
+
+    def rescan(self) -> None:
+        """A transaction with outbox rows may have committed unseen: before anything handed
+        over after this call, publish whatever the table holds."""
+        self.queue.append(None)
         self.wake.set()
 
     async def run(self) -> None:
@@ -66,8 +81,13 @@ class OutboxRelay:
                         max(0.0, self.deleted_at + DELETE_EVERY_S - time.monotonic())
                         if self.unrelayed else None))
                 self.wake.clear()
-            if self.queue:
-                batch = [self.queue.popleft() for _ in range(min(BATCH, len(self.queue)))]
+            if self.queue and self.queue[0] is None:
+                self.queue.popleft()
+                await self._until_done(self.recover)
+            elif self.queue:
+                batch: list[Outgoing] = []
+                while self.queue and self.queue[0] is not None and len(batch) < BATCH:
+                    batch.append(self.queue.popleft())  # type: ignore[arg-type]
                 await self._until_done(functools.partial(self._publish, batch))
                 self.unrelayed += [row.position for row in batch]
             if self.unrelayed and (len(self.unrelayed) >= BATCH
@@ -75,14 +95,17 @@ class OutboxRelay:
                 await self._until_done(self._delete)
 
     async def recover(self) -> int:
-        """Publish (and delete) every row in the table, oldest first: what a process that
-        ended before relaying them left. Returns how many."""
+        """Publish (and delete) every row in the table up to the highest position seen at the
+        start, oldest first. Returns how many."""
+        async with self.pool.acquire() as conn:
+            highest = await conn.fetchval("SELECT coalesce(max(position), 0) FROM outbox")
         last, moved = 0, 0
         while True:
             async with self.pool.acquire() as conn:
                 rows = await conn.fetch(
-                    "SELECT position, subject, event_id, body FROM outbox WHERE position > $1 "
-                    "ORDER BY position LIMIT $2", last, BATCH)
+                    "SELECT position, subject, event_id, body FROM outbox "
+                    "WHERE position > $1 AND position <= $2 ORDER BY position LIMIT $3",
+                    last, highest, BATCH)
             if not rows:
                 return moved
             batch = [Outgoing(r["position"], r["subject"], r["event_id"], bytes(r["body"]))
@@ -96,7 +119,7 @@ class OutboxRelay:
         acks = [await self.js.publish_async(row.subject, row.body,
                                             headers={"Nats-Msg-Id": row.event_id})
                 for row in batch]
-        await asyncio.gather(*acks)
+        await asyncio.wait_for(asyncio.gather(*acks), ACK_TIMEOUT_S)
         self.published += len(batch)
 
     async def _delete(self) -> None:
