@@ -27,6 +27,7 @@ from typing import Any
 from harness.deploy.deployment import PROJECT_ROOT
 from harness.pipeline.environment import now
 from harness.results.files import write_atomic
+from harness.results.provenance import portable
 
 CACHE_ENV = "ARCHBENCH_CACHE_DIR"
 FORMAT = 1  # bump when what an entry holds changes meaning
@@ -110,7 +111,10 @@ def load(step: str, key: str) -> Entry | None:
     path = cache_dir() / step / f"{key}.json"
     try:
         raw = json.loads(path.read_text())
-        return Entry(raw["payload"], dict(raw["origin"]))
+        origin = dict(raw["origin"])
+        # the origin goes into result files: never a path of this machine (older entries kept one)
+        origin["run"] = portable(str(origin.get("run", "")))
+        return Entry(raw["payload"], origin)
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -118,7 +122,7 @@ def load(step: str, key: str) -> Entry | None:
 def store(step: str, key: str, payload: Any, *, source: Source, run: Path,
           inputs: Mapping[str, Any]) -> dict[str, Any]:
     """Keep `payload` under `key`; returns the origin recorded with it."""
-    origin = {"run": str(Path(run).resolve()), "revision": source.label, "measured_at": now()}
+    origin = {"run": portable(run), "revision": source.label, "measured_at": now()}
     folder = cache_dir() / step
     folder.mkdir(parents=True, exist_ok=True)
     write_atomic(folder / f"{key}.json", json.dumps(

@@ -5,12 +5,14 @@ policy says, and say where each result came from. No git here: the code's state 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from harness.config.scenario import Scenario
+from harness.deploy.deployment import PROJECT_ROOT
 from harness.pipeline import cache, reuse
 
 CLEAN = cache.Source("a" * 40, (("apps", "t-apps-1"), ("harness", "t-harness-1")), None)
@@ -88,15 +90,27 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_a_stored_entry_is_found_with_where_it_was_measured(cache_dir: Path) -> None:
-    origin = cache.store("live-audit", "k1", {"runtime": 1}, source=CLEAN, run=Path("/runs/a"),
-                         inputs={})
+    origin = cache.store("live-audit", "k1", {"runtime": 1}, source=CLEAN,
+                         run=PROJECT_ROOT / "results" / "a", inputs={})
 
     entry = cache.load("live-audit", "k1")
 
     assert entry is not None and entry.payload == {"runtime": 1}
-    assert entry.origin == origin and entry.origin["run"] == "/runs/a"
+    # the run as a result file may name it: relative to the project, never this machine's path
+    assert entry.origin == origin and entry.origin["run"] == "results/a"
     assert entry.origin["revision"] == "a" * 12
     assert cache.load("live-audit", "k2") is None
+
+
+def test_an_entry_that_kept_a_machine_path_gives_only_the_run_name(cache_dir: Path) -> None:
+    cache.store("live-audit", "k1", {}, source=CLEAN, run=Path("/elsewhere/runs/b"), inputs={})
+    written = cache_dir / "live-audit" / "k1.json"
+    raw = json.loads(written.read_text())
+    assert raw["origin"]["run"] == "b"
+    raw["origin"]["run"] = "/home/someone/archbench/results/b"  # as older versions kept it
+    written.write_text(json.dumps(raw))
+    entry = cache.load("live-audit", "k1")
+    assert entry is not None and entry.origin["run"] == "b"
 
 
 def test_an_unreadable_entry_is_measured_again(cache_dir: Path) -> None:
@@ -121,7 +135,7 @@ def test_the_engine_check_is_made_once_then_reused_until_asked_fresh(cache_dir: 
     assert _engine(True)[1:] == ({"source": "measured"}, 1)
     rows, origin, calls = _engine(True)
     assert calls == 0 and rows == [{"case": "M/M/1", "inside_ci": True}]
-    assert origin["source"] == "cached" and origin["run"] == "/runs/x"
+    assert origin["source"] == "cached" and origin["run"] == "x"
     assert _engine(True, fresh=True)[1:] == ({"source": "measured"}, 1)
 
 
@@ -149,7 +163,7 @@ def test_a_cached_only_live_audit_measures_nothing_until_an_earlier_run_did(
     again = reuse.plan_live_audit(scenario)
     assert again.measure == [] and again.reused["monolith"] == {"runtime": "monolith"}
     assert again.origins["microservices"]["source"] == "cached"
-    assert again.origins["microservices"]["run"] == "/runs/first"
+    assert again.origins["microservices"]["run"] == "first"
     # a run of other settings finds nothing of it
     assert reuse.plan_live_audit(_scenario(**{"audit.live": "cached",
                                               "dataset.hotels": 7})).reused == {}
