@@ -29,7 +29,9 @@ def environment(cpus: CpuSplit | None = None) -> dict[str, Any]:
                               text=True, timeout=5, check=False)
         if done.returncode == 0:
             revision = done.stdout.strip()
-            dirty = subprocess.run(["git", "status", "--porcelain"], cwd=PROJECT_ROOT,
+            # results/ holds run folders, this run's own among them: not code
+            dirty = subprocess.run(["git", "status", "--porcelain", "--", ".",
+                                    ":(exclude)results"], cwd=PROJECT_ROOT,
                                    capture_output=True, text=True, timeout=5, check=False)
             if dirty.stdout.strip():
                 revision += "+dirty"
