@@ -23,10 +23,11 @@ from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.e2e
 SMALL = Path(__file__).with_name("small.yaml")
-SAMPLES = 10
-# the runtime probe's documented residual: at most one background cycle of one process per
-# window (4 transactions: the monolith's two workers' recovery passes), shared by the samples
-RESIDUAL_TRANSACTIONS = 4
+# The runtime probe subtracts the background (the monolith's recovery passes) as a rate; what it
+# misses per window is a few transactions (up to 4.5 seen in CI: a read measured 0.55 of a
+# transaction over 10 samples), shared by the samples. 30 samples keep that below 0.2 per
+# operation, so a count still tells 1 from 2 and "touched" (>= 0.5) from not.
+SAMPLES = 30
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +109,7 @@ def test_monolith_operations_cost_one_database_and_no_events(monolith: Any) -> N
     assert book["broker_bytes_in"] == 0 and book["broker_bytes_out"] == 0
     assert list(book["db_transactions"]) == ["monolith"]
     # hold and record, then apply the provider's answer: two transactions
-    assert book["db_transactions"]["monolith"] == pytest.approx(
-        2, abs=RESIDUAL_TRANSACTIONS / SAMPLES)
+    assert book["db_transactions"]["monolith"] == pytest.approx(2, abs=0.5)
 
 
 def test_monolith_availability_follows_its_synchronous_calls(monolith: Any) -> None:
