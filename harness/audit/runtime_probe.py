@@ -42,7 +42,7 @@ statistics). Background transactions arrive in bursts (one flush per cycle), so 
 read right after one of its background flushes (the first change seen once the backends are
 flushed, merged with any other within 0.3 s): windows then hold whole background cycles. What
 remains is about one cycle of one process per window (4 transactions when the monolith's two
-workers run their recovery passes out of phase; up to 4.5 seen) and, on the broker, about one
+workers run their recovery passes out of phase; 5 or more seen) and, on the broker, about one
 burst of pull requests timing out together, both divided by `samples`. A database counts as
 touched when at least 0.5 transactions per operation remain, so with the default 10 samples a
 one-statement read can fall on either side: use more samples for finer counts. A value that
