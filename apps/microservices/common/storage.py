@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import asyncpg
 
 from apps.microservices.common.envelope import Envelope, subject
@@ -27,12 +25,12 @@ CREATE TABLE IF NOT EXISTS inbox (
 
 async def append_outbox(conn: asyncpg.Connection, service: str, envelope: Envelope) -> Outgoing:
     """Write `envelope` to the outbox; the row, for the relay once the transaction commits."""
-    row = Outgoing(0, subject(service, envelope.type), envelope.event_id, envelope.to_bytes())
+    topic, body = subject(service, envelope.type), envelope.to_bytes()
     position = await conn.fetchval(
         "INSERT INTO outbox (subject, event_id, body) VALUES ($1, $2, $3) RETURNING position",
-        row.subject, row.event_id, row.body,
+        topic, envelope.event_id, body,
     )
-    return dataclasses.replace(row, position=position)
+    return Outgoing(position, topic, envelope.event_id, body)
 
 
 async def claim(conn: asyncpg.Connection, consumer: str, event_id: str) -> bool:
