@@ -54,15 +54,17 @@ async def load(conn: asyncpg.Connection, booking_id: str) -> tuple[Booking | Non
 
 
 async def append(conn: asyncpg.Connection, envelope: Envelope) -> None:
-    """Append one event at `envelope.sequence`; a taken sequence means a concurrent writer."""
+    """Append one event at `envelope.sequence`; a taken sequence means a concurrent writer.
+
+    No savepoint (two round trips): ConcurrentChange leaves the caller's transaction aborted,
+    and every caller rolls it back whole and decides again from a fresh load."""
     try:
-        async with conn.transaction():
-            await conn.execute(
-                "INSERT INTO booking_events (aggregate_id, sequence, event_id, type, payload, "
-                "occurred_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)",
-                envelope.aggregate_id, envelope.sequence, envelope.event_id, envelope.type,
-                orjson.dumps(envelope.payload).decode(), envelope.occurred_at,
-            )
+        await conn.execute(
+            "INSERT INTO booking_events (aggregate_id, sequence, event_id, type, payload, "
+            "occurred_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)",
+            envelope.aggregate_id, envelope.sequence, envelope.event_id, envelope.type,
+            orjson.dumps(envelope.payload).decode(), envelope.occurred_at,
+        )
     except asyncpg.UniqueViolationError as exc:
         raise ConcurrentChange(envelope.aggregate_id) from exc
 
