@@ -68,7 +68,7 @@ MONOLITH_CANCEL_TX = 7  # BEGIN, get FOR UPDATE, transition, release, owe refund
 MONOLITH_REFUND = 2  # find owed refund, mark refunded
 COMMAND_TX = 6  # booking: BEGIN, command, idempotency key / load, append, outbox, COMMIT
 HANDLER_TX = 4  # BEGIN, inbox, outbox, COMMIT (+ the handler's own statements)
-PROJECTION_TX = 4  # query, per batch: BEGIN, inbox claim, read_lag, COMMIT (+ one upsert per event)
+PROJECTION_TX = 3  # query, per batch: BEGIN, inbox claim (records read lag), COMMIT (+ 1 per event)
 PROJECTION_BATCH = 256  # the most events one projection transaction applies
 
 # microservices: who consumes what (durable consumers), with their pull-loop concurrency

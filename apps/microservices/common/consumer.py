@@ -110,7 +110,7 @@ class Work:
     async def transaction(self) -> AsyncIterator[Tx]:
         async with self.pool.acquire() as conn, \
                 Tx(conn, self.service, self.envelope).committing(self.relay) as tx:
-            if not await storage.claim(conn, self.consumer, self.envelope.event_id):
+            if not await storage.claim(conn, self.consumer, self.envelope):
                 raise AlreadyProcessed(self.envelope.event_id)
             yield tx
 
@@ -329,8 +329,8 @@ class ConsumerLoop:
     async def _apply(self, batch: list[_Held]) -> None:
         assert self.sub.apply_batch is not None
         async with self.pool.acquire() as conn, conn.transaction():
-            fresh = set(await storage.claim_many(
-                conn, self.consumer, [h.envelope.event_id for h in batch]))
+            fresh = set(await storage.claim_many(conn, self.consumer,
+                                                 [h.envelope for h in batch]))
             # a redelivered event already applied is skipped (and so is a second copy of
             # one delivered twice into the same batch); the rest keep stream order
             todo = []

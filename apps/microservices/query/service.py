@@ -34,11 +34,6 @@ from apps.platform.http import JSON, error
 __all__ = ["DEFINITION", "create", "replay"]
 
 
-async def project(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
-    await projections.apply(conn, envelopes)
-    await projections.record_lag(conn, envelopes)
-
-
 class Watchers:
     """Readers waiting for a booking to change, woken when a committed batch touched it.
 
@@ -74,7 +69,7 @@ def subscriptions(runtime: Runtime) -> list[Subscription]:
     # One consumer per stream, applying what has arrived in batches, in stream order: a booking's
     # events are applied in the order written, one commit per batch.
     watchers = _watchers(runtime)
-    return [Subscription(producer, list(types), apply_batch=project,
+    return [Subscription(producer, list(types), apply_batch=projections.apply,
                          applied=watchers.applied if producer == "booking" else None)
             for producer, types in projections.CONSUMED.items()]
 
@@ -158,7 +153,7 @@ def routes() -> list[BaseRoute]:
 
 DEFINITION = ServiceDefinition(
     name="query",
-    ddl=projections.DDL,
+    ddl=projections.DDL + projections.READ_LAG_DDL,
     produces=False,
     consumes_from=tuple(projections.CONSUMED),
     needs_reference_data=True,
