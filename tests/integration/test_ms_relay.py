@@ -124,3 +124,19 @@ async def test_a_commit_it_was_not_told_of_is_published_before_later_ones_after_
 
         stored = await _stored_once_relayed(pool, nats_server.url)
         assert stored == [first.event_id, unseen.event_id, after.event_id]
+
+
+async def test_a_queue_past_its_bound_gives_way_to_a_scan_and_loses_nothing(
+        dsn: str, nats_server: NatsServer) -> None:
+    async with _outbox(dsn, nats_server.url) as outbox:
+        pool = outbox.pool
+        relay = OutboxRelay(pool, outbox.js, max_queued=3)
+        await relay.recover()  # started, then the broker went away: commits pile up unpublished
+        written = [_event(n) for n in range(8)]
+        for envelope in written:
+            relay.committed(await _write(pool, [envelope]))
+        assert len(relay.queue) <= 3 + 1 and None in relay.queue  # bounded: a scan replaced them
+        outbox.start(relay)
+
+        stored = await _stored_once_relayed(pool, nats_server.url)
+        assert stored == [e.event_id for e in written]

@@ -38,6 +38,10 @@ RETRY_S = 0.5
 #: nats-py never fails a publish whose ack is lost (the broker died with it on the wire): a
 #: batch not acknowledged by then is published again.
 ACK_TIMEOUT_S = 10.0
+#: Committed rows held in memory at most: past this (the broker has been away a while) the queue
+#: is dropped for a scan of the table, which holds every row anyway, so memory stays bounded
+#: however long the outage lasts.
+MAX_QUEUED = 10_000
 
 
 @dataclass(frozen=True)
@@ -51,9 +55,11 @@ class Outgoing:
 
 
 class OutboxRelay:
-    def __init__(self, pool: asyncpg.Pool, js: JetStreamContext) -> None:
+    def __init__(self, pool: asyncpg.Pool, js: JetStreamContext,
+                 max_queued: int = MAX_QUEUED) -> None:
         self.pool = pool
         self.js = js
+        self.max_queued = max_queued
         self.queue: deque[Outgoing | None] = deque()  # None: read the table again
         self.wake = asyncio.Event()
         self.published = 0
@@ -62,6 +68,11 @@ class OutboxRelay:
 
     def committed(self, rows: Iterable[Outgoing]) -> None:
         """Rows a transaction wrote, called right after it committed, in commit order."""
+        if len(self.queue) >= self.max_queued:
+            # every queued row is committed, so a scan finds it (and these) in the table
+            log.warning("outbox relay: %d rows waiting; reading the table instead", len(self.queue))
+            self.queue.clear()
+            self.queue.append(None)
         self.queue.extend(rows)
         self.wake.set()
 
