@@ -15,6 +15,8 @@ import aiohttp
 import orjson
 
 _JSON = {"Content-Type": "application/json"}
+#: How long an idle connection to the provider is kept: under uvicorn's keep-alive timeout (5 s).
+KEEPALIVE_S = 4.0
 
 
 class PaymentError(Exception):
@@ -71,16 +73,18 @@ class Refund:
 class PaymentClient:
     """One pooled aiohttp session; build one per process and close it with `aclose()`.
 
-    aiohttp, not httpx: one call costs about a third of httpx's client CPU here (1.0 vs 2.6-3.0
-    ms, sequential calls against the provider, benchmarks/README), and both architectures make
-    one per booking. The session is opened on first use, inside the running event loop.
+    aiohttp, not httpx: one call costs about a third of httpx's client CPU here (sequential calls
+    against the provider, benchmarks/README), and both architectures make one per booking. The
+    session is opened on first use, inside the running event loop. `timeout` bounds each phase
+    (getting a connection, and each wait for the answer), as httpx's did, not the whole call.
     """
 
     def __init__(self, base_url: str, *, timeout: float = 5.0, max_connections: int = 100) -> None:
         self._base_url = base_url.rstrip("/")
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._timeout = aiohttp.ClientTimeout(total=None, connect=timeout, sock_read=timeout)
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False
 
     async def authorize(
         self, idempotency_key: str, booking_id: str, amount_cents: int, card_token: str
@@ -129,6 +133,7 @@ class PaymentClient:
         return await self._request("GET", "/ledger")
 
     async def aclose(self) -> None:
+        self._closed = True
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -147,16 +152,21 @@ class PaymentClient:
     async def _request(
         self, method: str, path: str, payload: dict[str, Any] | None = None
     ) -> dict[str, Any]:
+        if self._closed:
+            raise RuntimeError("the payment client is closed")
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 timeout=self._timeout,
-                connector=aiohttp.TCPConnector(limit=self._max_connections),
+                # idle connections are given up before the provider's uvicorn closes them (5 s):
+                # a POST sent on a connection the server is closing fails, and is not retried
+                connector=aiohttp.TCPConnector(limit=self._max_connections,
+                                               keepalive_timeout=KEEPALIVE_S),
             )
         data = orjson.dumps(payload) if payload is not None else None
         try:
             async with self._session.request(method, self._base_url + path, data=data,
-                                             headers=_JSON if data is not None else None
-                                             ) as response:
+                                             headers=_JSON if data is not None else None,
+                                             allow_redirects=False) as response:
                 status, raw = response.status, await response.read()
         except (aiohttp.ClientError, TimeoutError) as error:
             raise PaymentProviderError(

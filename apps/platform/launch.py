@@ -15,7 +15,7 @@ def serve(factory: str, host: str, port: int, workers: int = 1) -> None:
     uvicorn.run(
         factory, factory=True, host=host, port=port, workers=workers, loop="uvloop",
         http="httptools", access_log=False, log_level="warning", timeout_graceful_shutdown=5,
-        # Caddy is the only client and no app reads the client's address: uvicorn's
+        # no app reads the client's address (behind Caddy it would be Caddy's anyway): uvicorn's
         # X-Forwarded-For middleware would only cost every request a wrapper and a header scan.
         proxy_headers=False, server_header=False,
     )

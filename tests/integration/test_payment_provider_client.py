@@ -29,6 +29,8 @@ from apps.payment_provider.client import (
 from apps.payment_provider.config import ProviderConfig
 from apps.payment_provider.latency import NoLatency
 
+pytestmark = pytest.mark.integration
+
 
 @contextlib.asynccontextmanager
 async def _serving(app: ASGIApp) -> AsyncIterator[str]:
@@ -169,7 +171,7 @@ def test_a_4xx_without_json_is_a_rejection() -> None:
 
 def test_a_provider_that_does_not_answer_in_time_is_retryable() -> None:
     async def stall(request: Request) -> Response:
-        await asyncio.sleep(5)
+        await asyncio.sleep(1)  # past the client's timeout; the server waits for it to stop
         return Response(b"{}", media_type="application/json")
 
     async def scenario() -> None:
@@ -183,3 +185,12 @@ def test_a_provider_that_does_not_answer_in_time_is_retryable() -> None:
 
 def test_a_rejection_is_not_a_provider_error() -> None:
     assert not issubclass(PaymentRejected, PaymentProviderError)
+
+
+def test_a_closed_client_refuses_to_send() -> None:
+    async def scenario(client: PaymentClient) -> None:
+        await client.aclose()
+        with pytest.raises(RuntimeError, match="closed"):
+            await client.authorize("k1", "b1", 100, "tok_visa")
+
+    _with_provider(scenario)

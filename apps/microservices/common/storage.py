@@ -24,8 +24,9 @@ CREATE TABLE IF NOT EXISTS inbox (
 );
 """
 # An inbox row says which event a consumer applied, what it was, when it occurred and when it was
-# processed (now(): the applying transaction's time), so how far a consumer trails its producer
-# is read from the claim itself, with no statement of its own (the query's read_lag is a view).
+# processed (now(): when the applying transaction began), so how far a consumer trails its
+# producer is read from the claim itself, with no statement of its own (the query's read_lag is
+# a view of it).
 
 
 async def append_outbox(conn: asyncpg.Connection, service: str, envelope: Envelope) -> Outgoing:

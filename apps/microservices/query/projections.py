@@ -53,9 +53,10 @@ CREATE TABLE IF NOT EXISTS notification_view (
     PRIMARY KEY (booking_id, kind)
 );
 """
-# How long after it occurred each event became visible here: read from the inbox claim the
-# applying transaction makes anyway (processed_at is that transaction's now()), so measuring the
-# read side costs it no statement. The service's own schema only: a replay builds read models.
+# How long after it occurred each event was applied here: read from the inbox claim the applying
+# transaction makes anyway (processed_at is its now(), when it began; its commit follows within
+# the batch), so measuring the read side costs it no statement. Created in the service's own
+# schema only: a replay builds read models, not this.
 READ_LAG_DDL = """
 CREATE OR REPLACE VIEW read_lag AS
 SELECT event_id, type, occurred_at, processed_at AS applied_at,
@@ -212,4 +213,3 @@ async def apply(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
         else:
             await conn.executemany(sql, [args for _, args in statements[start:end]])
         start = end
-
