@@ -49,14 +49,19 @@ async def _serving(app: ASGIApp) -> AsyncIterator[str]:
         await task
 
 
-def _with_provider(scenario: Callable[[PaymentClient], Awaitable[None]]) -> None:
-    app = create_app(ProviderConfig(latency=NoLatency()))
+def _against(app: ASGIApp, scenario: Callable[[PaymentClient], Awaitable[None]],
+             timeout: float = 5.0) -> None:
+    """Run `scenario` with a client of `app` served on a real socket."""
 
     async def run() -> None:
-        async with _serving(app) as url, PaymentClient(url) as client:
+        async with _serving(app) as url, PaymentClient(url, timeout=timeout) as client:
             await scenario(client)
 
     asyncio.run(run())
+
+
+def _with_provider(scenario: Callable[[PaymentClient], Awaitable[None]]) -> None:
+    _against(create_app(ProviderConfig(latency=NoLatency())), scenario)
 
 
 def test_an_approved_authorization_and_its_refund() -> None:
@@ -102,7 +107,7 @@ def test_rejections_carry_the_provider_error_code() -> None:
     _with_provider(scenario)
 
 
-def _answering(status: int, body: bytes, media_type: str) -> Starlette:
+def _answering(status: int, body: bytes, media_type: str = "text/plain") -> Starlette:
     """A stand-in provider that gives every request the same answer."""
 
     async def answer(request: Request) -> Response:
@@ -111,25 +116,12 @@ def _answering(status: int, body: bytes, media_type: str) -> Starlette:
     return Starlette(routes=[Route("/{path:path}", answer, methods=["GET", "POST"])])
 
 
-def _answered(status: int, body: bytes, media_type: str = "text/plain",
-              ) -> Callable[[Callable[[PaymentClient], Awaitable[None]]], None]:
-    def run(scenario: Callable[[PaymentClient], Awaitable[None]]) -> None:
-        async def served() -> None:
-            async with _serving(_answering(status, body, media_type)) as url, \
-                    PaymentClient(url) as client:
-                await scenario(client)
-
-        asyncio.run(served())
-
-    return run
-
-
 def test_a_server_error_is_retryable() -> None:
     async def scenario(client: PaymentClient) -> None:
         with pytest.raises(PaymentProviderError, match="503"):
             await client.authorize("k1", "b1", 100, "tok_visa")
 
-    _answered(503, b"busy")(scenario)
+    _against(_answering(503, b"busy"), scenario)
 
 
 def test_a_transport_failure_is_retryable() -> None:
@@ -150,13 +142,13 @@ def test_a_garbled_success_is_retryable() -> None:
         with pytest.raises(PaymentProviderError, match="non-JSON"):
             await client.authorize("k1", "b1", 100, "tok_visa")
 
-    _answered(200, b"<html>", "text/html")(scenario)
+    _against(_answering(200, b"<html>", "text/html"), scenario)
 
     async def incomplete(client: PaymentClient) -> None:
         with pytest.raises(PaymentProviderError, match="unexpected authorization answer"):
             await client.authorize("k1", "b1", 100, "tok_visa")
 
-    _answered(200, b"{}", "application/json")(incomplete)
+    _against(_answering(200, b"{}", "application/json"), incomplete)
 
 
 def test_a_4xx_without_json_is_a_rejection() -> None:
@@ -166,7 +158,7 @@ def test_a_4xx_without_json_is_a_rejection() -> None:
         assert (rejected.value.status_code, rejected.value.code) == (418, "unknown")
         assert rejected.value.message == "teapot"
 
-    _answered(418, b"teapot")(scenario)
+    _against(_answering(418, b"teapot"), scenario)
 
 
 def test_a_provider_that_does_not_answer_in_time_is_retryable() -> None:
@@ -174,13 +166,12 @@ def test_a_provider_that_does_not_answer_in_time_is_retryable() -> None:
         await asyncio.sleep(1)  # past the client's timeout; the server waits for it to stop
         return Response(b"{}", media_type="application/json")
 
-    async def scenario() -> None:
-        app = Starlette(routes=[Route("/{path:path}", stall, methods=["POST"])])
-        async with _serving(app) as url, PaymentClient(url, timeout=0.2) as client:
-            with pytest.raises(PaymentProviderError, match="Timeout"):
-                await client.authorize("k1", "b1", 100, "tok_visa")
+    async def scenario(client: PaymentClient) -> None:
+        with pytest.raises(PaymentProviderError, match="Timeout"):
+            await client.authorize("k1", "b1", 100, "tok_visa")
 
-    asyncio.run(scenario())
+    _against(Starlette(routes=[Route("/{path:path}", stall, methods=["POST"])]), scenario,
+             timeout=0.2)
 
 
 def test_a_rejection_is_not_a_provider_error() -> None:
